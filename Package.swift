@@ -1,0 +1,82 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// One settings list for every Swift target (CONVENTIONS.md): the compiler then refuses a C type
+/// in a public API and any implicit existential.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "coop-edge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "coop-edge", targets: ["coop-edge"]),
+        .executable(name: "coop-edge-sim", targets: ["coop-edge-sim"]),
+        .executable(name: "coop-edge-bench", targets: ["coop-edge-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+    ],
+    targets: [
+        // C libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        .target(name: "IOThread", swiftSettings: strict),
+        .target(name: "EdgeCore", swiftSettings: strict),
+        .target(name: "Detection", dependencies: ["EdgeCore"], swiftSettings: strict),
+        .target(name: "Config", dependencies: ["EdgeCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "Modbus", dependencies: ["EdgeCore", "CModbus", "IOThread"], swiftSettings: strict),
+        .target(name: "Outbox", dependencies: ["EdgeCore", "CSQLite", "IOThread"], swiftSettings: strict),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "IOThread"], swiftSettings: strict),
+        .target(
+            name: "Agent",
+            dependencies: [
+                "EdgeCore", "Detection", "Config", "Modbus", "Outbox", "MQTT", "IOThread",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "coop-edge",
+            dependencies: [
+                "Agent", "Config", "EdgeCore", "Detection", "Modbus", "Outbox",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "coop-edge-sim",
+            dependencies: [
+                "EdgeCore", "Config", "CModbus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "coop-edge-bench",
+            dependencies: ["EdgeCore", "Detection", "Agent", "Config", "Outbox"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: strict),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EdgeCore"], swiftSettings: strict),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "EdgeCore"], swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Agent", "Config", "EdgeCore", "Modbus", "Outbox", "MQTT", "IOThread",
+                           .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

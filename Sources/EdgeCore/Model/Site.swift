@@ -1,0 +1,145 @@
+/// One installation: a board, its buses and devices, its broker and its storage.
+public struct Site: Sendable {
+    public var coop: String
+    public var site: String
+    /// Topic prefix; defaults to `coop/{coop}/{site}`.
+    public var topicPrefix: String
+    public var broker: BrokerConfig
+    public var storage: StorageConfig
+    public var buses: [BusConfig]
+    public var devices: [DeviceConfig]
+    public var alerts: [AlertRuleConfig]
+
+    public init(coop: String, site: String, topicPrefix: String? = nil, broker: BrokerConfig,
+                storage: StorageConfig, buses: [BusConfig], devices: [DeviceConfig], alerts: [AlertRuleConfig] = []) {
+        self.coop = coop
+        self.site = site
+        self.topicPrefix = topicPrefix ?? "coop/\(coop)/\(site)"
+        self.broker = broker
+        self.storage = storage
+        self.buses = buses
+        self.devices = devices
+        self.alerts = alerts
+    }
+
+    public func stateTopic(device: String) -> String { "\(topicPrefix)/\(device)/state" }
+    public var statusTopic: String { "\(topicPrefix)/status" }
+    public var alertsTopic: String { "\(topicPrefix)/alerts" }
+
+    public func devices(on bus: String) -> [DeviceConfig] { devices.filter { $0.bus == bus } }
+}
+
+public struct BrokerConfig: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var tls: Bool
+    public var clientID: String
+    public var username: String?
+    /// Path of a file (or systemd credential) holding the password; never the password itself.
+    public var passwordFile: String?
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public var keepAliveSeconds: Int
+    /// At most this many QoS 1 messages handed to libmosquitto and not yet acknowledged.
+    public var maxInflight: Int
+
+    public init(host: String = "127.0.0.1", port: Int = 1883, tls: Bool = false, clientID: String,
+                username: String? = nil, passwordFile: String? = nil, caFile: String? = nil,
+                certFile: String? = nil, keyFile: String? = nil, keepAliveSeconds: Int = 30, maxInflight: Int = 100) {
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.clientID = clientID
+        self.username = username
+        self.passwordFile = passwordFile
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.keepAliveSeconds = keepAliveSeconds
+        self.maxInflight = maxInflight
+    }
+}
+
+public struct StorageConfig: Sendable, Equatable {
+    /// How a commit reaches the card. `normal`: WAL + synchronous=NORMAL — a killed process loses
+    /// nothing committed, a power cut can lose the newest commits. `full`: synchronous=FULL — a
+    /// commit is on the card once it returns, at more flash wear and latency.
+    public enum Durability: String, Sendable { case normal, full }
+    public var path: String
+    public var maxSizeMB: Int
+    public var maxAgeDays: Int
+    public var durability: Durability
+
+    public init(path: String, maxSizeMB: Int = 512, maxAgeDays: Int = 60, durability: Durability = .normal) {
+        self.path = path
+        self.maxSizeMB = maxSizeMB
+        self.maxAgeDays = maxAgeDays
+        self.durability = durability
+    }
+}
+
+public struct BusConfig: Sendable, Equatable {
+    public enum Transport: Sendable, Equatable {
+        case tcp(host: String, port: Int)
+        /// `rs485` asks the kernel to drive the transceiver's direction pin (`TIOCSRS485`); most
+        /// USB adapters switch by themselves and a pty refuses it, so it is off by default.
+        case rtu(device: String, serial: SerialSettings, rs485: Bool)
+    }
+    public var name: String
+    public var transport: Transport
+    public var responseTimeoutMS: Int
+    public var byteTimeoutMS: Int
+    /// Silence kept between two requests on this bus.
+    public var interFrameDelayMS: Int
+
+    public init(name: String, transport: Transport, responseTimeoutMS: Int = 500, byteTimeoutMS: Int = 100,
+                interFrameDelayMS: Int = 0) {
+        self.name = name
+        self.transport = transport
+        self.responseTimeoutMS = responseTimeoutMS
+        self.byteTimeoutMS = byteTimeoutMS
+        self.interFrameDelayMS = interFrameDelayMS
+    }
+}
+
+public struct DeviceConfig: Sendable, Equatable {
+    public var name: String
+    public var bus: String
+    public var slave: Int
+    public var profile: Profile
+    public var pollMS: Int
+    /// Channels of the profile this device publishes (all by default).
+    public var channels: [ChannelSpec]
+
+    public init(name: String, bus: String, slave: Int, profile: Profile, pollMS: Int, channels: [ChannelSpec]? = nil) {
+        self.name = name
+        self.bus = bus
+        self.slave = slave
+        self.profile = profile
+        self.pollMS = pollMS
+        self.channels = channels ?? profile.channels
+    }
+}
+
+/// A farmer's rule as written in the site file, for example "cold-room-1.temperature above 8 for 15m".
+public struct AlertRuleConfig: Sendable, Equatable {
+    public var device: String
+    public var channel: String
+    public var above: Double?
+    public var below: Double?
+    public var forSeconds: Double
+    public var severity: String
+    public var message: String?
+
+    public init(device: String, channel: String, above: Double? = nil, below: Double? = nil,
+                forSeconds: Double = 0, severity: String = "warning", message: String? = nil) {
+        self.device = device
+        self.channel = channel
+        self.above = above
+        self.below = below
+        self.forSeconds = forSeconds
+        self.severity = severity
+        self.message = message
+    }
+}
