@@ -42,6 +42,7 @@ let package = Package(
                 "EdgeCore", "Detection", "Config", "Modbus", "Outbox", "MQTT", "IOThread",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -1,4 +1,4 @@
-public import Foundation
+internal import Foundation
 
 /// A serial executor that runs every job on one dedicated OS thread.
 ///

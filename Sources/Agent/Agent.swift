@@ -1,0 +1,74 @@
+public import EdgeCore
+internal import Foundation
+public import Logging
+public import MQTT
+internal import Outbox
+internal import ServiceLifecycle
+internal import UnixSignals
+
+/// The whole daemon: polling → recorder (outbox) → publisher, in one `ServiceGroup`.
+///
+/// Shutdown is graceful and ordered (services stop in reverse order): polling stops first, the
+/// recorder commits what was polled, the publisher hands the broker what it can within a few
+/// seconds and says `offline`, then the outbox is checkpointed and closed.
+public enum Agent {
+    /// Runs until SIGTERM or SIGINT (or `signals` is empty and the task is cancelled).
+    public static func run(site: Site, logger: Logger, handleSignals: Bool = true) async throws {
+        var site = site
+        if !site.storage.path.hasPrefix("/") {
+            site.storage.path = FileManager.default.currentDirectoryPath + "/" + site.storage.path
+        }
+        let outbox = try await Outbox.open(site.storage)
+        let stats = try await outbox.stats()
+        logger.info("outbox open", metadata: ["path": "\(site.storage.path)", "pending": "\(stats.pendingReadings + stats.pendingAlerts)",
+                                             "durability": "\(site.storage.durability.rawValue)"])
+        let options = try mqttOptions(for: site)
+        let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger)
+        let queue = SampleQueue()
+        let polling = PollingService(site: site, queue: queue, logger: logger)
+        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, onCommit: { publisher.notify() })
+        logger.info("starting", metadata: ["site": "\(site.coop)/\(site.site)", "buses": "\(site.buses.count)", "devices": "\(site.devices.count)"])
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: publisher),
+                .init(service: recorder),
+                .init(service: polling),
+            ],
+            gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
+            cancellationSignals: [],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            await outbox.close()
+            throw error
+        }
+        await outbox.close()
+        logger.info("stopped cleanly")
+    }
+
+    /// Broker options from the site, with the password read from its file (or from
+    /// `$CREDENTIALS_DIRECTORY` when the path is a bare credential name, as systemd's
+    /// `LoadCredential=` provides).
+    public static func mqttOptions(for site: Site) throws(AgentError) -> MQTTOptions {
+        var password: String? = nil
+        if let file = site.broker.passwordFile {
+            var path = file
+            if !file.contains("/"), let dir = ProcessInfo.processInfo.environment["CREDENTIALS_DIRECTORY"] { path = dir + "/" + file }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw AgentError("cannot read the broker password file \(path): check it exists and is readable by the service user")
+            }
+            password = text.trimmingCharacters(in: .newlines)
+        }
+        return MQTTOptions(host: site.broker.host, port: site.broker.port, clientID: site.broker.clientID,
+                           username: site.broker.username, password: password, tls: site.broker.tls,
+                           caFile: site.broker.caFile, certFile: site.broker.certFile, keyFile: site.broker.keyFile,
+                           keepAliveSeconds: site.broker.keepAliveSeconds, will: Publisher.will(for: site),
+                           maxInflight: site.broker.maxInflight)
+    }
+}
+
+public struct AgentError: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

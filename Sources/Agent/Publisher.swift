@@ -1,0 +1,214 @@
+public import EdgeCore
+internal import Foundation
+public import Logging
+public import MQTT
+public import Outbox
+public import ServiceLifecycle
+
+/// Moves committed messages from the outbox to the broker and deletes them once acknowledged.
+///
+/// At most `maxInflight` messages are handed to libmosquitto at a time (its own queue is in
+/// memory and unbounded: FIELD-NOTES.md). Each lane is read in id order from a cursor; alerts go
+/// ahead of readings. A row is deleted only when its PUBACK arrives. Messages handed over while
+/// the link is down stay with libmosquitto, which resends them after reconnect; should one still
+/// be unacknowledged two minutes into a healthy connection, the cursor rewinds and it is sent
+/// again (the payload's key lets the co-op drop the duplicate).
+public actor Publisher: Service {
+    public enum Signal: Sendable { case newData, tick, mqtt(MQTTEvent) }
+
+    private let site: Site
+    private let outbox: Outbox
+    private let logger: Logger
+    private let client: MQTTClient
+    private let signals: AsyncStream<Signal>
+    private let signalContinuation: AsyncStream<Signal>.Continuation
+    private let maxInflight: Int
+    /// Readings older than this when published carry `"historical": true`.
+    public static let historicalAfter: Double = 60
+    public static let staleAfter: Double = 120
+    public static let flushTimeout: Duration = .seconds(5)
+
+    private var connected = false
+    private var connectedSince: Double = 0
+    private var cursor: [Lane: Int64] = [.alerts: 0, .readings: 0]
+    private var inflight: [Int32: (id: Int64, lane: Lane, sent: Double)] = [:]
+    private var acked: [Int64] = []
+    private var lastFailure: String?
+    private var sentTotal = 0
+    private var ackedTotal = 0
+    private var exhausted = false
+
+    public init(site: Site, outbox: Outbox, options: MQTTOptions, logger: Logger) {
+        self.site = site
+        self.outbox = outbox
+        self.logger = logger
+        self.maxInflight = max(1, options.maxInflight)
+        self.client = MQTTClient(options: options)
+        (signals, signalContinuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .unbounded)
+    }
+
+    /// Tells the publisher the outbox has new messages. Cheap; call after every commit.
+    public nonisolated func notify() { signalContinuation.yield(.newData) }
+
+    /// The will: `offline`, retained, on the status topic.
+    public static func will(for site: Site) -> MQTTOptions.Will {
+        MQTTOptions.Will(topic: site.statusTopic, payload: Array("offline".utf8), retain: true)
+    }
+
+    public func run() async throws {
+        try await client.start()
+        let events = client.events
+        let continuation = signalContinuation
+        let forward = Task { for await e in events { continuation.yield(.mqtt(e)) } }
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(250))
+                continuation.yield(.tick)
+            }
+        }
+        defer { forward.cancel(); ticker.cancel() }
+        await withGracefulShutdownHandler {
+            for await signal in signals {
+                if case .mqtt(.disconnected(_, true)) = signal { break }
+                await handle(signal)
+                if shuttingDown { break }
+            }
+        } onGracefulShutdown: {
+            continuation.yield(.tick)
+            Task { await self.beginShutdown() }
+        }
+        await finish()
+    }
+
+    private var shuttingDown = false
+    private func beginShutdown() { shuttingDown = true; signalContinuation.yield(.tick) }
+
+    private func handle(_ signal: Signal) async {
+        switch signal {
+        case .mqtt(.connected):
+            connected = true
+            connectedSince = Date().timeIntervalSince1970
+            lastFailure = nil
+            logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
+            _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
+        case .mqtt(.connectFailed(_, let reason)):
+            if reason != lastFailure {
+                logger.warning("broker unreachable; buffering in the outbox",
+                               metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
+                lastFailure = reason
+            }
+            connected = false
+        case .mqtt(.disconnected(_, let expected)):
+            if connected && !expected {
+                logger.warning("lost the broker; buffering in the outbox", metadata: ["inflight": "\(inflight.count)"])
+            }
+            connected = false
+        case .mqtt(.published(let mid)):
+            if let entry = inflight.removeValue(forKey: mid) {
+                acked.append(entry.id)
+                ackedTotal += 1
+            }
+        case .tick:
+            rewindStale()
+        case .newData:
+            exhausted = false
+        }
+        // Batch deletions: one transaction per 64 acks, or per tick when traffic is light.
+        if acked.count >= 64 || (!acked.isEmpty && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
+        await fillWindow()
+    }
+
+    private func isTick(_ s: Signal) -> Bool {
+        if case .tick = s { return true }
+        return false
+    }
+
+    private func flushAcks() async {
+        guard !acked.isEmpty else { return }
+        let ids = acked
+        acked.removeAll(keepingCapacity: true)
+        do { try await outbox.acknowledge(ids) }
+        catch { logger.error("could not mark delivered messages; they will be sent again", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Hands pending messages to libmosquitto until the window is full.
+    private func fillWindow() async {
+        guard connected else { return }
+        while inflight.count < maxInflight && !exhausted {
+            let room = maxInflight - inflight.count
+            var batch: [StoredMessage] = []
+            do {
+                batch = try await outbox.pending(lane: .alerts, after: cursor[.alerts] ?? 0, limit: room)
+                if batch.isEmpty { batch = try await outbox.pending(lane: .readings, after: cursor[.readings] ?? 0, limit: room) }
+            } catch {
+                logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+                return
+            }
+            if batch.isEmpty { exhausted = true; return }
+            let now = Date().timeIntervalSince1970
+            for m in batch {
+                let payload = m.lane == .readings && now - m.created > Self.historicalAfter ? StatePayload.markHistorical(m.payload) : m.payload
+                do {
+                    let mid = try await client.publish(topic: m.topic, payload: payload, qos: 1, retain: m.retain)
+                    inflight[mid] = (m.id, m.lane, now)
+                    cursor[m.lane] = m.id
+                    sentTotal += 1
+                } catch {
+                    logger.warning("publish failed; will retry", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
+                    return
+                }
+            }
+        }
+    }
+
+    private func rewindStale() {
+        guard connected else { return }
+        let now = Date().timeIntervalSince1970
+        guard now - connectedSince > Self.staleAfter else { return }
+        let stale = inflight.filter { now - $0.value.sent > Self.staleAfter }
+        guard !stale.isEmpty else { return }
+        for lane in Lane.allCases {
+            if let first = stale.values.filter({ $0.lane == lane }).map(\.id).min() {
+                cursor[lane] = min(cursor[lane] ?? 0, first - 1)
+            }
+        }
+        for mid in stale.keys { inflight.removeValue(forKey: mid) }
+        exhausted = false
+        logger.warning("messages unacknowledged for two minutes; sending them again", metadata: ["count": "\(stale.count)"])
+    }
+
+    /// Graceful shutdown: give the broker a few seconds to take what is queued, record the acks,
+    /// say `offline`, disconnect. Whatever is unacknowledged stays in the outbox for next time.
+    private func finish() async {
+        let deadline = ContinuousClock.now.advanced(by: Self.flushTimeout)
+        if connected {
+            var iterator = signals.makeAsyncIterator()
+            var offlineMID: Int32? = nil
+            exhausted = false
+            while ContinuousClock.now < deadline {
+                if offlineMID == nil {
+                    await fillWindow()
+                    if inflight.isEmpty && exhausted {
+                        offlineMID = (try? await client.publish(topic: site.statusTopic, payload: Array("offline".utf8), qos: 1, retain: true)) ?? -1
+                        if offlineMID == -1 { break }
+                    }
+                }
+                guard let s = await iterator.next() else { break }
+                if case .mqtt(.published(let mid)) = s {
+                    if mid == offlineMID { break }
+                    if let entry = inflight.removeValue(forKey: mid) {
+                        acked.append(entry.id)
+                        ackedTotal += 1
+                    }
+                } else if case .mqtt(.disconnected) = s {
+                    break
+                } else if case .newData = s {
+                    exhausted = false
+                }
+            }
+        }
+        await flushAcks()
+        await client.disconnect()
+        logger.info("publisher stopped", metadata: ["sent": "\(sentTotal)", "acknowledged": "\(ackedTotal)", "unacknowledged": "\(inflight.count)"])
+    }
+}

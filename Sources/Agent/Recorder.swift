@@ -1,0 +1,69 @@
+public import EdgeCore
+internal import Foundation
+public import Logging
+public import Outbox
+public import ServiceLifecycle
+
+/// Commits every poll to the outbox before anything publishes it (ARCHITECTURE.md, invariant 1).
+///
+/// Samples that arrive together are committed in one transaction (fewer flash writes per reading);
+/// each gets the device's next sequence number, kept in the same transaction so numbering
+/// survives restarts. It stops when the polling stream ends, after committing all of it.
+public struct Recorder: Service {
+    private let site: Site
+    private let outbox: Outbox
+    private let queue: SampleQueue
+    private let onCommit: @Sendable () -> Void
+    private let logger: Logger
+
+    public init(site: Site, outbox: Outbox, queue: SampleQueue, logger: Logger, onCommit: @escaping @Sendable () -> Void) {
+        self.site = site
+        self.outbox = outbox
+        self.queue = queue
+        self.logger = logger
+        self.onCommit = onCommit
+    }
+
+    public func run() async throws {
+        var sequences = try await outbox.sequences()
+        var lastRetention = ContinuousClock.now.advanced(by: .seconds(-3600))
+        var committed = 0
+        var carry: [DeviceSample] = []  // polls whose commit failed (disk full): kept and retried
+        await queue.consume { fresh, dropped in
+            let batch = carry + fresh
+            if dropped > 0 {
+                logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
+            }
+            var messages: [NewMessage] = []
+            var touched: [String: UInt64] = [:]
+            var next = sequences
+            for sample in batch {
+                let seq = (next[sample.device] ?? 0) + 1
+                next[sample.device] = seq
+                touched[sample.device] = seq
+                messages.append(NewMessage(lane: .readings, topic: site.stateTopic(device: sample.device),
+                                           payload: StatePayload.encode(sample, seq: seq, site: site.site), created: sample.time))
+            }
+            do {
+                try await outbox.append(messages, sequences: touched)
+                sequences = next
+                carry.removeAll()
+                committed += messages.count
+                onCommit()
+            } catch {
+                logger.error("could not store readings; holding them in memory and retrying", metadata: ["error": "\(error)", "polls": "\(batch.count)"])
+                carry = Array(batch.suffix(queue.capacity))
+            }
+            if lastRetention.duration(to: .now) > .seconds(600) {
+                lastRetention = .now
+                do {
+                    let dropped = try await outbox.enforceRetention(now: Date().timeIntervalSince1970)
+                    if dropped > 0 { logger.warning("retention dropped undelivered messages", metadata: ["dropped": "\(dropped)"]) }
+                } catch {
+                    logger.error("retention failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        logger.info("recorder drained", metadata: ["committed": "\(committed)"])
+    }
+}

@@ -1,0 +1,57 @@
+public import EdgeCore
+internal import Synchronization
+
+/// Hands samples from the bus threads to the recorder. Pushing never blocks a bus thread; the
+/// recorder takes everything waiting at once, so one transaction holds a whole poll round.
+///
+/// Bounded: if the recorder cannot keep up (the card stalls), the oldest samples beyond
+/// `capacity` are dropped and counted rather than exhausting memory.
+public final class SampleQueue: Sendable {
+    private struct State {
+        var items: [DeviceSample] = []
+        var dropped = 0
+    }
+    private let state = Mutex(State())
+    private let wake: AsyncStream<Void>
+    private let wakeContinuation: AsyncStream<Void>.Continuation
+    public let capacity: Int
+
+    public init(capacity: Int = 100_000) {
+        self.capacity = capacity
+        (wake, wakeContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    public func push(_ sample: DeviceSample) {
+        state.withLock { s in
+            s.items.append(sample)
+            if s.items.count > capacity {
+                s.items.removeFirst(s.items.count - capacity)
+                s.dropped += 1
+            }
+        }
+        wakeContinuation.yield()
+    }
+
+    /// No more samples will come; the consumer's loop ends after draining.
+    public func finish() { wakeContinuation.finish() }
+
+    /// Everything waiting, oldest first, and how many were dropped since the last call.
+    public func drain() -> (samples: [DeviceSample], dropped: Int) {
+        state.withLock { s in
+            let out = (s.items, s.dropped)
+            s.items.removeAll(keepingCapacity: true)
+            s.dropped = 0
+            return out
+        }
+    }
+
+    /// Calls `body` with each batch until `finish()` and the queue is empty.
+    public func consume(_ body: ([DeviceSample], Int) async -> Void) async {
+        for await _ in wake {
+            let (batch, dropped) = drain()
+            if !batch.isEmpty || dropped > 0 { await body(batch, dropped) }
+        }
+        let (batch, dropped) = drain()
+        if !batch.isEmpty || dropped > 0 { await body(batch, dropped) }
+    }
+}

@@ -1,0 +1,254 @@
+internal import EdgeCore
+internal import Foundation
+internal import Yams
+
+extension ConfigLoader {
+    static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts"]
+    static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight"]
+    static let storageKeys = ["path", "max_size_mb", "max_age_days", "durability"]
+    static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms"]
+    static let tcpKeys = ["host", "port"]
+    static let rtuKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485"]
+    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels"]
+    static let alertKeys = ["channel", "above", "below", "for", "severity", "message"]
+
+    static func parseSite(path: String, profilesDirectory: String?, diagnostics: inout [ConfigDiagnostic]) -> Site? {
+        guard let bytes = readBytes(path, diagnostics: &diagnostics),
+              let root = compose(bytes: bytes, file: path, diagnostics: &diagnostics) else { return nil }
+        let r = NodeReader(file: path)
+        defer { diagnostics += r.diagnostics }
+        guard let top = r.mapping(root, "", allowed: siteKeys) else { return nil }
+
+        let coop = top.string("coop", required: true, hint: "the co-op's id, used in topics: coop/{coop}/{site}/…")
+        let siteName = top.string("site", required: true, hint: "this installation's id, used in topics")
+        for (key, value) in [("coop", coop), ("site", siteName)] {
+            if let value, !isTopicSafe(value) {
+                r.report(top.node(key), key, "'\(key)' may not contain '/', '+', '#' or spaces: it is part of every MQTT topic")
+            }
+        }
+        let broker = parseBroker(top, r, defaultClientID: "\(siteName ?? "site")-edge")
+        let storage = parseStorage(top, r, siteName: siteName ?? "site")
+
+        var profileDir = profilesDirectory
+        if profileDir == nil, let dir = top.string("profiles_dir") {
+            profileDir = dir.hasPrefix("/") ? dir : (path as NSString).deletingLastPathComponent + "/" + dir
+        }
+        let dir = profileDir ?? ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/profiles"
+
+        // Buses.
+        var buses: [BusConfig] = []
+        var busNames: [String: Node] = [:]
+        for (i, node) in (top.sequence("buses", required: true) ?? []).enumerated() {
+            let p = "buses[\(i)]"
+            guard let f = r.mapping(node, p, allowed: busKeys) else { continue }
+            guard let name = f.string("name", required: true) else { continue }
+            if let first = busNames[name] {
+                r.report(f.node("name"), f.sub("name"), "duplicate bus name '\(name)' (first defined at line \(first.mark?.line ?? 0))")
+                continue
+            }
+            busNames[name] = f.node("name")
+            if let bus = parseBus(f, name: name, r) { buses.append(bus) }
+        }
+
+        // Devices, with their profiles.
+        var devices: [DeviceConfig] = []
+        var deviceNames: [String: Node] = [:]
+        var profiles: [String: Profile?] = [:]
+        for (i, node) in (top.sequence("devices", required: true) ?? []).enumerated() {
+            let p = "devices[\(i)]"
+            guard let f = r.mapping(node, p, allowed: deviceKeys) else { continue }
+            let name = f.string("name", required: true)
+            if let name {
+                if !isTopicSafe(name) {
+                    r.report(f.node("name"), f.sub("name"), "device name may not contain '/', '+', '#' or spaces: it is part of its MQTT topic")
+                } else if let first = deviceNames[name] {
+                    r.report(f.node("name"), f.sub("name"), "duplicate device name '\(name)' (first defined at line \(first.mark?.line ?? 0))")
+                } else {
+                    deviceNames[name] = f.node("name")
+                }
+            }
+            let busName = f.string("bus", required: true)
+            if let busName, busNames[busName] == nil {
+                var message = "unknown bus '\(busName)'"
+                if let near = Spelling.nearest(busName, in: Array(busNames.keys)) { message += " — did you mean '\(near)'?" }
+                else { message += busNames.isEmpty ? " (no buses are defined)" : " (buses: \(busNames.keys.sorted().joined(separator: ", ")))" }
+                r.report(f.node("bus"), f.sub("bus"), message)
+            }
+            var profile: Profile? = nil
+            if let profileName = f.string("profile", required: true) {
+                if profiles[profileName] == nil {
+                    let file = "\(dir)/\(profileName).yaml"
+                    if profileName.contains("/") || !FileManager.default.fileExists(atPath: file) {
+                        var message = "unknown profile '\(profileName)': no file \(file)"
+                        let known = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+                            .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
+                        if let near = Spelling.nearest(profileName, in: known) { message += " — did you mean '\(near)'?" }
+                        r.report(f.node("profile"), f.sub("profile"), message)
+                        profiles[profileName] = .some(nil)
+                    } else {
+                        profiles[profileName] = .some(parseProfile(path: file, diagnostics: &diagnostics))
+                    }
+                }
+                profile = profiles[profileName] ?? nil
+            }
+            let slave = f.int("slave", required: profile?.defaultSlave == nil, range: 0...247) ?? profile?.defaultSlave
+            var pollMS: Int? = nil
+            if let poll = f.duration("poll", required: true) {
+                let ms = Int((poll * 1000).rounded())
+                if ms < minimumPollMS {
+                    r.report(f.node("poll"), f.sub("poll"), "poll interval \(ms) ms is below the minimum of \(minimumPollMS) ms")
+                } else {
+                    pollMS = ms
+                }
+            }
+            var channels: [ChannelSpec]? = nil
+            if let profile, let list = f.sequence("channels") {
+                channels = []
+                var seen = Set<String>()
+                for (j, c) in list.enumerated() {
+                    guard case .scalar(let s) = c else { r.report(c, "\(p).channels[\(j)]", "a channel name must be text"); continue }
+                    guard let spec = profile.channels.first(where: { $0.name == s.string }) else {
+                        var message = "profile '\(profile.name)' has no channel '\(s.string)'"
+                        if let near = Spelling.nearest(s.string, in: profile.channels.map(\.name)) { message += " — did you mean '\(near)'?" }
+                        r.report(c, "\(p).channels[\(j)]", message)
+                        continue
+                    }
+                    if !seen.insert(s.string).inserted {
+                        r.report(c, "\(p).channels[\(j)]", "duplicate channel '\(s.string)'")
+                        continue
+                    }
+                    channels?.append(spec)
+                }
+            }
+            if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil {
+                devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS, channels: channels))
+            }
+        }
+
+        // Alert rules.
+        var alerts: [AlertRuleConfig] = []
+        for (i, node) in (top.sequence("alerts") ?? []).enumerated() {
+            let p = "alerts[\(i)]"
+            guard let f = r.mapping(node, p, allowed: alertKeys) else { continue }
+            guard let ref = f.string("channel", required: true, hint: "as device.channel, e.g. cold-room-1.temperature") else { continue }
+            let parts = ref.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else {
+                r.report(f.node("channel"), f.sub("channel"), "'channel' must be device.channel, e.g. cold-room-1.temperature")
+                continue
+            }
+            if let device = devices.first(where: { $0.name == parts[0] }) {
+                if !device.channels.contains(where: { $0.name == parts[1] }) {
+                    var message = "device '\(parts[0])' has no channel '\(parts[1])'"
+                    if let near = Spelling.nearest(parts[1], in: device.channels.map(\.name)) { message += " — did you mean '\(near)'?" }
+                    r.report(f.node("channel"), f.sub("channel"), message)
+                }
+            } else if deviceNames[parts[0]] == nil {
+                var message = "unknown device '\(parts[0])'"
+                if let near = Spelling.nearest(parts[0], in: Array(deviceNames.keys)) { message += " — did you mean '\(near)'?" }
+                r.report(f.node("channel"), f.sub("channel"), message)
+            }
+            let above = f.double("above"), below = f.double("below")
+            if above == nil && below == nil && !f.has("above") && !f.has("below") {
+                r.report(node, p, "an alert rule needs 'above' or 'below'")
+            }
+            let severity = f.string("severity") ?? "warning"
+            if !["info", "warning", "critical"].contains(severity) {
+                r.report(f.node("severity"), f.sub("severity"), "'severity' must be info, warning or critical")
+            }
+            alerts.append(AlertRuleConfig(device: parts[0], channel: parts[1], above: above, below: below,
+                                          forSeconds: f.duration("for") ?? 0, severity: severity, message: f.string("message")))
+        }
+
+        guard let coop, let siteName, let broker, let storage else { return nil }
+        return Site(coop: coop, site: siteName, topicPrefix: top.string("topic_prefix"), broker: broker,
+                    storage: storage, buses: buses, devices: devices, alerts: alerts)
+    }
+
+    static func isTopicSafe(_ s: String) -> Bool {
+        !s.isEmpty && !s.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" || $0 == " " || $0.isNewline })
+    }
+
+    static func parseBroker(_ top: NodeReader.Fields, _ r: NodeReader, defaultClientID: String) -> BrokerConfig? {
+        guard let f = top.mapping("broker", required: true, allowed: brokerKeys) else { return nil }
+        guard let url = f.string("url", required: true, hint: "e.g. mqtt://127.0.0.1:1883 or mqtts://broker.example:8883") else { return nil }
+        guard let parsed = parseBrokerURL(url) else {
+            r.report(f.node("url"), f.sub("url"), "'url' must look like mqtt://host:port or mqtts://host:port, not '\(url)'")
+            return nil
+        }
+        var b = BrokerConfig(host: parsed.host, port: parsed.port, tls: parsed.tls, clientID: f.string("client_id") ?? defaultClientID)
+        b.username = f.string("username")
+        b.passwordFile = f.string("password_file")
+        b.caFile = f.string("ca_file")
+        b.certFile = f.string("cert_file")
+        b.keyFile = f.string("key_file")
+        if let k = f.duration("keepalive") { b.keepAliveSeconds = max(5, Int(k)) }
+        if let m = f.int("max_inflight", range: 1...10_000) { b.maxInflight = m }
+        return b
+    }
+
+    static func parseBrokerURL(_ url: String) -> (host: String, port: Int, tls: Bool)? {
+        let tls: Bool
+        let rest: Substring
+        if url.hasPrefix("mqtt://") { tls = false; rest = url.dropFirst(7) }
+        else if url.hasPrefix("mqtts://") { tls = true; rest = url.dropFirst(8) }
+        else { return nil }
+        let hostPort = rest.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        var host = String(hostPort)
+        var port = tls ? 8883 : 1883
+        if hostPort.hasPrefix("[") {  // [::1]:1883
+            guard let close = hostPort.firstIndex(of: "]") else { return nil }
+            host = String(hostPort[hostPort.index(after: hostPort.startIndex)..<close])
+            let after = hostPort[hostPort.index(after: close)...]
+            if after.hasPrefix(":") { guard let p = Int(after.dropFirst()), (1...65535).contains(p) else { return nil }; port = p }
+        } else if let colon = hostPort.lastIndex(of: ":") {
+            host = String(hostPort[..<colon])
+            guard let p = Int(hostPort[hostPort.index(after: colon)...]), (1...65535).contains(p) else { return nil }
+            port = p
+        }
+        return host.isEmpty ? nil : (host, port, tls)
+    }
+
+    static func parseStorage(_ top: NodeReader.Fields, _ r: NodeReader, siteName: String) -> StorageConfig? {
+        guard let f = top.mapping("storage", allowed: storageKeys) else {
+            if top.has("storage") { return nil }
+            return StorageConfig(path: "/var/lib/coop-edge/\(siteName).sqlite")
+        }
+        var s = StorageConfig(path: f.string("path") ?? "/var/lib/coop-edge/\(siteName).sqlite")
+        if let v = f.int("max_size_mb", range: 1...1_000_000) { s.maxSizeMB = v }
+        if let v = f.int("max_age_days", range: 1...36500) { s.maxAgeDays = v }
+        if let d = f.string("durability") {
+            if let v = StorageConfig.Durability(rawValue: d) { s.durability = v }
+            else { r.report(f.node("durability"), f.sub("durability"), "'durability' must be normal or full, not '\(d)'") }
+        }
+        return s
+    }
+
+    static func parseBus(_ f: NodeReader.Fields, name: String, _ r: NodeReader) -> BusConfig? {
+        var transport: BusConfig.Transport? = nil
+        if f.has("tcp") && f.has("rtu") {
+            r.report(f.node("rtu"), f.sub("rtu"), "a bus is either 'tcp' or 'rtu', not both")
+        } else if let t = f.mapping("tcp", allowed: tcpKeys) {
+            if let host = t.string("host", required: true), let port = t.int("port", range: 1...65535) ?? 502 as Int? {
+                transport = .tcp(host: host, port: port)
+            }
+        } else if let s = f.mapping("rtu", allowed: rtuKeys) {
+            let device = s.string("device", required: true, hint: "the serial port, e.g. /dev/serial/by-id/usb-FTDI_…")
+            var serial = SerialSettings()
+            if let baud = s.int("baud", range: 300...4_000_000) { serial.baud = baud }
+            if let p = s.string("parity") {
+                if let parity = SerialSettings.Parity(rawValue: p.uppercased()) { serial.parity = parity }
+                else { r.report(s.node("parity"), s.sub("parity"), "'parity' must be N, E or O, not '\(p)'") }
+            }
+            if let d = s.int("data_bits", range: 5...8) { serial.dataBits = d }
+            if let sb = s.int("stop_bits", range: 1...2) { serial.stopBits = sb }
+            if let device { transport = .rtu(device: device, serial: serial, rs485: s.bool("rs485") ?? false) }
+        } else if !f.has("tcp") && !f.has("rtu") {
+            r.report(f.node, f.path, "bus '\(name)' needs 'tcp: {host, port}' or 'rtu: {device, baud, …}'")
+        }
+        let response = f.int("response_timeout_ms", range: 10...60_000) ?? 500
+        let byte = f.int("byte_timeout_ms", range: 1...10_000) ?? 100
+        let delay = f.int("inter_frame_delay_ms", range: 0...10_000) ?? 0
+        guard let transport else { return nil }
+        return BusConfig(name: name, transport: transport, responseTimeoutMS: response, byteTimeoutMS: byte, interFrameDelayMS: delay)
+    }
+}

@@ -1,0 +1,191 @@
+internal import CMosquitto
+internal import IOThread
+internal import Foundation
+
+/// What a client connects with. Secrets are passed in memory, never read from the site file.
+public struct MQTTOptions: Sendable {
+    public struct Will: Sendable {
+        public var topic: String
+        public var payload: [UInt8]
+        public var retain: Bool
+        public init(topic: String, payload: [UInt8], retain: Bool) {
+            self.topic = topic
+            self.payload = payload
+            self.retain = retain
+        }
+    }
+    public var host: String
+    public var port: Int
+    public var clientID: String
+    public var username: String?
+    public var password: String?
+    public var tls: Bool
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    public var keepAliveSeconds: Int
+    public var will: Will?
+    /// Unacknowledged QoS 1 messages libmosquitto may have on the wire at once.
+    public var maxInflight: Int
+    public var reconnectDelay: (min: Int, max: Int)
+
+    public init(host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
+                tls: Bool = false, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
+                keepAliveSeconds: Int = 30, will: Will? = nil, maxInflight: Int = 100, reconnectDelay: (min: Int, max: Int) = (1, 30)) {
+        self.host = host
+        self.port = port
+        self.clientID = clientID
+        self.username = username
+        self.password = password
+        self.tls = tls
+        self.caFile = caFile
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.keepAliveSeconds = keepAliveSeconds
+        self.will = will
+        self.maxInflight = maxInflight
+        self.reconnectDelay = reconnectDelay
+    }
+}
+
+/// What libmosquitto's loop thread reports.
+public enum MQTTEvent: Sendable, Equatable {
+    /// CONNACK accepted.
+    case connected
+    /// CONNACK refused, or the TCP/TLS connection failed; `reason` is for the log.
+    case connectFailed(code: Int32, reason: String)
+    /// The connection was lost (`expected` after our own `disconnect`).
+    case disconnected(code: Int32, expected: Bool)
+    /// The broker acknowledged (PUBACK) the QoS 1 message with this id.
+    case published(mid: Int32)
+}
+
+/// Receives callbacks from libmosquitto's loop thread; it only copies data out and yields.
+final class EventSink: Sendable {
+    let continuation: AsyncStream<MQTTEvent>.Continuation
+    init(_ continuation: AsyncStream<MQTTEvent>.Continuation) { self.continuation = continuation }
+}
+
+/// One MQTT connection through libmosquitto, driven by its own network thread
+/// (`mosquitto_loop_start`), which also reconnects with exponential backoff.
+///
+/// libmosquitto keeps unacknowledged QoS 1 messages in memory only and resends them after a
+/// reconnect; the caller keeps the durable copy (the outbox) and bounds what it hands over.
+public actor MQTTClient {
+    private let executor = IOThreadExecutor(name: "mqtt")
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    public nonisolated let events: AsyncStream<MQTTEvent>
+    private let sink: EventSink
+    private let options: MQTTOptions
+    private var mosq: OpaquePointer?
+    private var loopRunning = false
+
+    private static let initOnce: Void = { mosquitto_lib_init(); return () }()
+
+    public init(options: MQTTOptions) {
+        self.options = options
+        let (stream, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .unbounded)
+        self.events = stream
+        self.sink = EventSink(continuation)
+    }
+
+    isolated deinit {
+        if let mosq {
+            if loopRunning { mosquitto_loop_stop(mosq, true) }
+            mosquitto_destroy(mosq)
+        }
+        sink.continuation.finish()
+        executor.shutdown()
+    }
+
+    /// Starts connecting in the background. Returns once the network thread runs; `events`
+    /// reports `.connected` when the broker accepts. If the broker is absent, the thread keeps
+    /// retrying with backoff. Wraps `mosquitto_connect_async` and `mosquitto_loop_start`.
+    public func start() throws(MQTTError) {
+        _ = Self.initOnce
+        guard mosq == nil else { return }
+        guard let m = mosquitto_new(options.clientID, true, Unmanaged.passUnretained(sink).toOpaque()) else {
+            throw MQTTError(.other, "cannot create an MQTT client (out of memory?)")
+        }
+        mosq = m
+        mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
+        mosquitto_max_inflight_messages_set(m, UInt32(options.maxInflight))
+        mosquitto_reconnect_delay_set(m, UInt32(options.reconnectDelay.min), UInt32(options.reconnectDelay.max), true)
+        mosquitto_connect_callback_set(m) { _, obj, rc in
+            guard let obj else { return }
+            let sink = Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue()
+            if rc == 0 { sink.continuation.yield(.connected) }
+            else { sink.continuation.yield(.connectFailed(code: rc, reason: String(cString: mosquitto_connack_string(rc)))) }
+        }
+        mosquitto_disconnect_callback_set(m) { _, obj, rc in
+            guard let obj else { return }
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.disconnected(code: rc, expected: rc == 0))
+        }
+        mosquitto_publish_callback_set(m) { _, obj, mid in
+            guard let obj else { return }
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.published(mid: mid))
+        }
+        if let user = options.username {
+            try check(mosquitto_username_pw_set(m, user, options.password), "setting the user name")
+        }
+        if options.tls {
+            let rc = mosquitto_tls_set(m, options.caFile, options.caFile == nil ? "/etc/ssl/certs" : nil, options.certFile, options.keyFile, nil)
+            if rc != MOSQ_ERR_SUCCESS.rawValue {
+                throw MQTTError(.tls, "TLS setup failed (\(String(cString: mosquitto_strerror(rc)))): check ca_file, cert_file and key_file exist and are readable", mosquittoCode: rc)
+            }
+        }
+        if let will = options.will {
+            let rc = will.payload.withUnsafeBytes { buf in
+                mosquitto_will_set(m, will.topic, Int32(buf.count), buf.baseAddress, 1, will.retain)
+            }
+            try check(rc, "setting the last will")
+        }
+        // A failed first attempt is not fatal: the loop thread retries with backoff.
+        let rc = mosquitto_connect_async(m, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
+        if rc != MOSQ_ERR_SUCCESS.rawValue {
+            let e = errno
+            sink.continuation.yield(.connectFailed(code: rc, reason: rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : String(cString: mosquitto_strerror(rc))))
+        }
+        try check(mosquitto_loop_start(m), "starting the network thread")
+        loopRunning = true
+    }
+
+    /// Hands a message to libmosquitto and returns its message id; `.published(mid:)` follows
+    /// when the broker acknowledges it (QoS 1). A message accepted while the connection is down
+    /// is queued by libmosquitto and sent after reconnect: it still returns its id (FIELD-NOTES.md:
+    /// never republish blindly). Wraps `mosquitto_publish`.
+    public func publish(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) throws(MQTTError) -> Int32 {
+        guard let mosq else { throw MQTTError(.notConnected, "the MQTT client is not started") }
+        var mid: Int32 = 0
+        let rc = payload.withUnsafeBytes { buf in
+            mosquitto_publish(mosq, &mid, topic, Int32(buf.count), buf.baseAddress, qos, retain)
+        }
+        if rc == MOSQ_ERR_SUCCESS.rawValue { return mid }
+        if rc == MOSQ_ERR_NO_CONN.rawValue && qos > 0 && mid != 0 { return mid }
+        if rc == MOSQ_ERR_PAYLOAD_SIZE.rawValue || rc == MOSQ_ERR_OVERSIZE_PACKET.rawValue {
+            throw MQTTError(.payloadTooLarge, "message of \(payload.count) bytes on \(topic) is larger than the broker accepts", mosquittoCode: rc)
+        }
+        if rc == MOSQ_ERR_NO_CONN.rawValue {
+            throw MQTTError(.notConnected, "not connected to the broker", mosquittoCode: rc)
+        }
+        throw MQTTError(.other, "publish on \(topic) failed: \(String(cString: mosquitto_strerror(rc)))", mosquittoCode: rc)
+    }
+
+    /// Sends DISCONNECT (so the broker does not publish the will), stops the network thread and
+    /// finishes `events`. Wraps `mosquitto_disconnect` and `mosquitto_loop_stop`.
+    public func disconnect() {
+        guard let mosq else { return }
+        mosquitto_disconnect(mosq)
+        if loopRunning { mosquitto_loop_stop(mosq, false) }
+        loopRunning = false
+        mosquitto_destroy(mosq)
+        self.mosq = nil
+        sink.continuation.finish()
+    }
+
+    private func check(_ rc: Int32, _ what: String) throws(MQTTError) {
+        guard rc != MOSQ_ERR_SUCCESS.rawValue else { return }
+        throw MQTTError(.invalid, "\(what) failed: \(String(cString: mosquitto_strerror(rc)))", mosquittoCode: rc)
+    }
+}

@@ -1,0 +1,93 @@
+public import EdgeCore
+internal import Foundation
+
+/// Polls every device on one bus at its interval, one request at a time, and hands each poll's
+/// readings to `emit`.
+///
+/// Scheduling: each device has a due time on the monotonic clock; the earliest due device is
+/// polled next. A poll that overruns its slot does not queue catch-up polls: the next one is due
+/// one interval after the slot it missed (so a slow bus degrades to fewer polls, never a burst).
+/// Adjacent channels are read with one request (`ReadPlan`). A device that times out on one
+/// request is not asked again in the same poll: on a 9600-baud line, a dead sensor must not eat
+/// the other sensors' time.
+public struct BusPoller: Sendable {
+    public let connection: ModbusConnection
+    public let devices: [DeviceConfig]
+    let plans: [ReadPlan]
+
+    public init(connection: ModbusConnection, devices: [DeviceConfig]) {
+        self.connection = connection
+        self.devices = devices
+        self.plans = devices.map { ReadPlan(channels: $0.channels, maxPerRead: $0.profile.maxRegistersPerRead) }
+    }
+
+    /// Runs until the task is cancelled. `emit` is called on the bus thread; it must not block
+    /// (yield into an AsyncStream). `onFault` hears each new kind of fault once, for the log.
+    public func run(emit: @escaping @Sendable (DeviceSample) -> Void,
+                    onFault: @escaping @Sendable (String) -> Void = { _ in }) async {
+        guard !devices.isEmpty else { return }
+        let clock = ContinuousClock()
+        var due = [ContinuousClock.Instant](repeating: clock.now, count: devices.count)
+        // Spread first polls over the first interval so a bus of many devices doesn't start in a burst.
+        for i in devices.indices { due[i] = clock.now.advanced(by: .milliseconds(i * 50)) }
+        var lastFault: String? = nil
+        while !Task.isCancelled {
+            var next = 0
+            for i in due.indices where due[i] < due[next] { next = i }
+            do { try await clock.sleep(until: due[next]) } catch { return }
+            let device = devices[next]
+            let sample = await connection.poll(device: device, plan: plans[next])
+            if let fault = sample.readings.first(where: { $0.quality == .commFault })?.fault, fault != lastFault {
+                onFault("device \(device.name) (slave \(device.slave)): \(fault)")
+            }
+            lastFault = sample.readings.first(where: { $0.quality == .commFault })?.fault
+            emit(sample)
+            let interval = Duration.milliseconds(device.pollMS)
+            due[next] = due[next].advanced(by: interval)
+            if due[next] < clock.now {  // overran: skip the missed slots
+                let behind = due[next].duration(to: clock.now)
+                let slots = Int((behind / interval).rounded(.up))
+                due[next] = due[next].advanced(by: interval * slots)
+            }
+        }
+    }
+}
+
+extension ModbusConnection {
+    /// Reads one device's channels and decodes them. A failed block yields missing readings with
+    /// the failure's reason; it never yields 0 or the previous value.
+    public func poll(device: DeviceConfig, plan: ReadPlan) -> DeviceSample {
+        let started = ContinuousClock.now
+        let wall = Date().timeIntervalSince1970
+        var mono = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &mono)
+        var readings = [Reading?](repeating: nil, count: device.channels.count)
+        var failure: ModbusError? = nil
+        for block in plan.blocks {
+            if let failure, failure.code == .timeout || failure.code == .connection || failure.code == .permission {
+                for m in block.members { readings[m.channelIndex] = missing(device.channels[m.channelIndex], failure) }
+                continue
+            }
+            do {
+                let words = try read(slave: device.slave, function: block.function, address: block.address, count: block.count)
+                for m in block.members {
+                    let ch = device.channels[m.channelIndex]
+                    let slice = words[m.offset..<min(words.count, m.offset + ch.count)]
+                    let raw = RegisterCodec.decodeRaw(slice, type: ch.type, order: ch.order)
+                    readings[m.channelIndex] = Reading.classify(raw: raw, channel: ch)
+                }
+            } catch {
+                failure = error
+                for m in block.members { readings[m.channelIndex] = missing(device.channels[m.channelIndex], error) }
+            }
+        }
+        let ms = Double(started.duration(to: .now).components.attoseconds) / 1e15 + Double(started.duration(to: .now).components.seconds) * 1000
+        return DeviceSample(device: device.name, time: wall, monotonic: Double(mono.tv_sec) + Double(mono.tv_nsec) / 1e9,
+                            readings: readings.enumerated().map { $1 ?? missing(device.channels[$0], ModbusError(.badData, "not read")) },
+                            durationMS: ms)
+    }
+
+    private nonisolated func missing(_ ch: ChannelSpec, _ error: ModbusError) -> Reading {
+        Reading(channel: ch.name, value: nil, quality: .commFault, unit: ch.unit, fault: error.reason)
+    }
+}

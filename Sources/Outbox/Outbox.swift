@@ -1,0 +1,280 @@
+public import EdgeCore
+internal import IOThread
+internal import Foundation
+
+/// Which queue a message waits in. Alerts always leave before the reading backlog.
+public enum Lane: Int, Sendable, CaseIterable {
+    case alerts = 0
+    case readings = 1
+}
+
+/// A message to store: what will be published, and where.
+public struct NewMessage: Sendable {
+    public var lane: Lane
+    public var topic: String
+    public var payload: [UInt8]
+    public var retain: Bool
+    /// Wall-clock time the message describes, seconds since 1970.
+    public var created: Double
+
+    public init(lane: Lane, topic: String, payload: [UInt8], retain: Bool = false, created: Double) {
+        self.lane = lane
+        self.topic = topic
+        self.payload = payload
+        self.retain = retain
+        self.created = created
+    }
+}
+
+/// A stored message waiting for the broker's acknowledgement.
+public struct StoredMessage: Sendable, Equatable {
+    public var id: Int64
+    public var lane: Lane
+    public var topic: String
+    public var payload: [UInt8]
+    public var retain: Bool
+    public var created: Double
+}
+
+public struct OutboxStats: Sendable, Equatable {
+    public var pendingAlerts: Int
+    public var pendingReadings: Int
+    public var oldestPending: Double?
+    public var delivered: Int64
+    public var dropped: Int64
+    public var fileBytes: Int64
+}
+
+/// The durable queue between the pollers and the broker: SQLite in WAL mode.
+///
+/// Promises (ARCHITECTURE.md, invariant 1): a message is committed before anything can read it
+/// for publishing, and leaves only through `acknowledge` (the broker has it) or retention, which
+/// counts what it drops. Every call runs on the outbox's own thread and blocks it for the disk
+/// I/O (`sqlite3_step`), never Swift's cooperative pool.
+public actor Outbox {
+    private let executor: IOThreadExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    public nonisolated let config: StorageConfig
+    private var db: SQLiteConnection?
+
+    private init(config: StorageConfig) {
+        self.config = config
+        self.executor = IOThreadExecutor(name: "outbox")
+    }
+
+    isolated deinit {
+        db?.close()
+        executor.shutdown()
+    }
+
+    /// Opens (creating if needed) the outbox at `config.path`, with its directory.
+    public static func open(_ config: StorageConfig) async throws(OutboxError) -> Outbox {
+        let outbox = Outbox(config: config)
+        try await outbox.setUp()
+        return outbox
+    }
+
+    private func setUp() throws(OutboxError) {
+        let dir = (config.path as NSString).deletingLastPathComponent
+        if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
+            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+            catch { throw OutboxError(.open, "cannot create the state directory \(dir): \(error.localizedDescription)") }
+        }
+        let db = try SQLiteConnection(path: config.path)
+        self.db = db
+        do throws(OutboxError) {
+            try db.exec("PRAGMA busy_timeout = 5000")
+            // Only takes effect on a new file: lets retention give pages back to the card.
+            try db.exec("PRAGMA auto_vacuum = INCREMENTAL")
+            try db.exec("PRAGMA journal_mode = WAL")
+            try db.exec("PRAGMA synchronous = \(config.durability == .full ? "FULL" : "NORMAL")")
+            // A bounded WAL: checkpoint after ~1 MiB of frames instead of the default 4 MiB.
+            try db.exec("PRAGMA wal_autocheckpoint = 256")
+            try db.exec("PRAGMA journal_size_limit = 4194304")
+            let check = try db.statement("PRAGMA quick_check")
+            if try check.step(), check.text(0) != "ok" {
+                throw OutboxError(.corrupt, "the outbox \(config.path) is damaged: \(check.text(0))")
+            }
+            try db.exec("""
+                CREATE TABLE IF NOT EXISTS outbox(
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    lane INTEGER NOT NULL, topic TEXT NOT NULL, payload BLOB NOT NULL,
+                    retain INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);
+                CREATE INDEX IF NOT EXISTS outbox_lane ON outbox(lane, id);
+                CREATE TABLE IF NOT EXISTS sequences(device TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS state(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                """)
+        } catch {
+            db.close()
+            self.db = nil
+            throw error
+        }
+    }
+
+    private func connection() throws(OutboxError) -> SQLiteConnection {
+        guard let db else { throw OutboxError(.open, "the outbox \(config.path) is closed") }
+        return db
+    }
+
+    /// Commits `messages` and the devices' latest sequence numbers in one transaction, and returns
+    /// the ids given to the messages. Nothing is visible to `pending` before the commit.
+    @discardableResult
+    public func append(_ messages: [NewMessage], sequences: [String: UInt64] = [:]) throws(OutboxError) -> [Int64] {
+        let db = try connection()
+        try db.exec("BEGIN IMMEDIATE")
+        do {
+            var ids: [Int64] = []
+            ids.reserveCapacity(messages.count)
+            for m in messages {
+                let s = try db.statement("INSERT INTO outbox(lane, topic, payload, retain, created) VALUES(?1, ?2, ?3, ?4, ?5)")
+                s.bind(1, Int64(m.lane.rawValue))
+                s.bind(2, m.topic)
+                s.bind(3, m.payload)
+                s.bind(4, Int64(m.retain ? 1 : 0))
+                s.bind(5, m.created)
+                try s.step()
+                ids.append(db.lastInsertRowID)
+            }
+            for (device, seq) in sequences {
+                let s = try db.statement("INSERT INTO sequences(device, seq) VALUES(?1, ?2) ON CONFLICT(device) DO UPDATE SET seq = excluded.seq")
+                s.bind(1, device)
+                s.bind(2, Int64(bitPattern: seq))
+                try s.step()
+            }
+            try db.exec("COMMIT")
+            return ids
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Up to `limit` messages of `lane` with an id above `after`, oldest first.
+    public func pending(lane: Lane, after: Int64, limit: Int) throws(OutboxError) -> [StoredMessage] {
+        let db = try connection()
+        let s = try db.statement("SELECT id, topic, payload, retain, created FROM outbox WHERE lane = ?1 AND id > ?2 ORDER BY id LIMIT ?3")
+        s.bind(1, Int64(lane.rawValue))
+        s.bind(2, after)
+        s.bind(3, Int64(limit))
+        var out: [StoredMessage] = []
+        while try s.step() {
+            out.append(StoredMessage(id: s.int(0), lane: lane, topic: s.text(1), payload: s.blob(2), retain: s.int(3) != 0, created: s.double(4)))
+        }
+        return out
+    }
+
+    /// Removes messages the broker has acknowledged, in one transaction.
+    public func acknowledge(_ ids: [Int64]) throws(OutboxError) {
+        guard !ids.isEmpty else { return }
+        let db = try connection()
+        try db.exec("BEGIN IMMEDIATE")
+        do {
+            var removed: Int64 = 0
+            for id in ids {
+                let s = try db.statement("DELETE FROM outbox WHERE id = ?1")
+                s.bind(1, id)
+                try s.step()
+                removed += Int64(db.changes)
+            }
+            try bump("delivered", by: removed, db)
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The last sequence number committed for each device, so numbering survives restarts.
+    public func sequences() throws(OutboxError) -> [String: UInt64] {
+        let db = try connection()
+        let s = try db.statement("SELECT device, seq FROM sequences")
+        var out: [String: UInt64] = [:]
+        while try s.step() { out[s.text(0)] = UInt64(bitPattern: s.int(1)) }
+        return out
+    }
+
+    /// Drops what the retention policy no longer keeps: readings older than `maxAgeDays`, then the
+    /// oldest readings while the file exceeds `maxSizeMB`. Alerts are dropped by age only. Returns
+    /// how many messages were dropped; the total is kept in the `dropped` counter.
+    @discardableResult
+    public func enforceRetention(now: Double) throws(OutboxError) -> Int {
+        let db = try connection()
+        var dropped = 0
+        let cutoff = now - Double(config.maxAgeDays) * 86_400
+        let old = try db.statement("DELETE FROM outbox WHERE created < ?1")
+        old.bind(1, cutoff)
+        try old.step()
+        dropped += db.changes
+        let limit = Int64(config.maxSizeMB) * 1_048_576
+        var rounds = 0
+        while try fileBytes(db) > limit, rounds < 20 {
+            let total = try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")
+            if total == 0 { break }
+            let batch = max(1, total / 10)
+            let s = try db.statement("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE lane = 1 ORDER BY id LIMIT ?1)")
+            s.bind(1, batch)
+            try s.step()
+            dropped += db.changes
+            try db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+            try db.exec("PRAGMA incremental_vacuum")
+            rounds += 1
+        }
+        if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
+        return dropped
+    }
+
+    /// Pages in use (free pages are reused by later inserts, so they do not count).
+    private func fileBytes(_ db: SQLiteConnection) throws(OutboxError) -> Int64 {
+        let pages = try db.scalarInt("PRAGMA page_count") - db.scalarInt("PRAGMA freelist_count")
+        return pages * (try db.scalarInt("PRAGMA page_size"))
+    }
+
+    private func bump(_ name: String, by: Int64, _ db: SQLiteConnection) throws(OutboxError) {
+        let s = try db.statement("INSERT INTO counters(name, value) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value")
+        s.bind(1, name)
+        s.bind(2, by)
+        try s.step()
+    }
+
+    public func stats() throws(OutboxError) -> OutboxStats {
+        let db = try connection()
+        func counter(_ name: String) throws(OutboxError) -> Int64 {
+            let s = try db.statement("SELECT value FROM counters WHERE name = ?1")
+            s.bind(1, name)
+            return try s.step() ? s.int(0) : 0
+        }
+        let oldest = try db.statement("SELECT min(created) FROM outbox")
+        let hasOldest = try oldest.step()
+        let oldestValue: Double? = hasOldest && oldest.double(0) > 0 ? oldest.double(0) : nil
+        return OutboxStats(
+            pendingAlerts: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 0")),
+            pendingReadings: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")),
+            oldestPending: oldestValue,
+            delivered: try counter("delivered"), dropped: try counter("dropped"),
+            fileBytes: try fileBytes(db))
+    }
+
+    /// A small persistent key-value store for the agent's own state (detector baselines).
+    public func saveState(_ key: String, _ value: [UInt8]) throws(OutboxError) {
+        let db = try connection()
+        let s = try db.statement("INSERT INTO state(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+        s.bind(1, key)
+        s.bind(2, value)
+        try s.step()
+    }
+
+    public func loadState(_ key: String) throws(OutboxError) -> [UInt8]? {
+        let db = try connection()
+        let s = try db.statement("SELECT value FROM state WHERE key = ?1")
+        s.bind(1, key)
+        return try s.step() ? s.blob(0) : nil
+    }
+
+    /// Checkpoints the WAL and closes the file. Later calls fail with `.open`.
+    public func close() {
+        try? db?.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+        db?.close()
+        db = nil
+    }
+}

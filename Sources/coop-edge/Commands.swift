@@ -1,0 +1,109 @@
+import Agent
+import ArgumentParser
+import Config
+import EdgeCore
+import Foundation
+import Logging
+import Modbus
+import Outbox
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the agent: poll, store, publish, until SIGTERM or Ctrl-C.")
+    @OptionGroup var site: SiteOptions
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        let site = try site.loadSite()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        let logger = Logger(label: "coop-edge")
+        do {
+            try await Agent.run(site: site, logger: logger)
+        } catch {
+            logger.critical("agent stopped: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct CheckConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Validate a site file and the profiles it names; print file:line:column: message for each problem.")
+    @Argument(help: "The site file.") var file: String
+    @Option(help: "Folder of sensor profiles (default: profiles/ beside the site's folder).") var profiles: String?
+
+    func run() throws {
+        let problems = ConfigLoader.check(sitePath: file, profilesDirectory: profiles)
+        if problems.isEmpty {
+            if let site = try? ConfigLoader.loadSite(path: file, profilesDirectory: profiles) {
+                print("\(file): ok — \(site.buses.count) bus(es), \(site.devices.count) device(s), \(site.devices.reduce(0) { $0 + $1.channels.count }) channel(s), publishing under \(site.topicPrefix)/")
+            }
+            return
+        }
+        for p in problems { printError(p.description) }
+        printError("\(problems.count) problem(s) found")
+        throw ExitCode(1)
+    }
+}
+
+struct Read: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Poll one device once and print its decoded readings (for commissioning).")
+    @OptionGroup var site: SiteOptions
+    @Argument(help: "The device's name in the site file.") var device: String
+    @Flag(help: "Print JSON, as the agent would publish it.") var json = false
+
+    func run() async throws {
+        let site = try site.loadSite()
+        guard let device = site.devices.first(where: { $0.name == device }),
+              let bus = site.buses.first(where: { $0.name == device.bus }) else {
+            printError("no device '\(self.device)' in \(self.site.config); devices: \(site.devices.map(\.name).joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        let connection = ModbusConnection(config: bus)
+        let sample = await connection.poll(device: device, plan: ReadPlan(channels: device.channels, maxPerRead: device.profile.maxRegistersPerRead))
+        if json {
+            print(String(decoding: StatePayload.encode(sample, seq: 0, site: site.site), as: UTF8.self))
+        } else {
+            for r in sample.readings {
+                let value = r.value.map { "\($0)" } ?? "—"
+                print("\(r.channel.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value) \(r.unit)  [\(r.quality.rawValue)\(r.fault.map { ": \($0)" } ?? "")]")
+            }
+        }
+        if sample.readings.allSatisfy({ $0.quality == .commFault }) { throw ExitCode(2) }
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show what the outbox holds: pending messages, oldest, delivered, dropped.")
+    @OptionGroup var site: SiteOptions
+
+    func run() async throws {
+        let site = try site.loadSite()
+        do {
+            let outbox = try await Outbox.open(site.storage)
+            let s = try await outbox.stats()
+            await outbox.close()
+            print("outbox:            \(site.storage.path) (\(s.fileBytes / 1024) KiB in use)")
+            print("pending readings:  \(s.pendingReadings)")
+            print("pending alerts:    \(s.pendingAlerts)")
+            if let oldest = s.oldestPending {
+                print("oldest pending:    \(Timestamp.iso8601(oldest)) (\(Int(Date().timeIntervalSince1970 - oldest)) s ago)")
+            }
+            print("delivered:         \(s.delivered)")
+            print("dropped:           \(s.dropped) (by retention)")
+        } catch {
+            printError("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}

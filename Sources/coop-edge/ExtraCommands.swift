@@ -1,0 +1,2 @@
+import ArgumentParser
+let extraCommands: [any ParsableCommand.Type] = []
