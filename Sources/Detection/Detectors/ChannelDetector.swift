@@ -1,0 +1,396 @@
+/// The anomaly detector of one channel: validity checks (missing, sentinel, out of range), spikes,
+/// level deviation from a learned baseline, drift, and a stuck sensor, combined into one score in
+/// [0, 1] (the strongest detector wins) and passed through a `HysteresisGate`, so that one episode is
+/// one raise and one clear.
+///
+/// Costs: `update` is O(window) worst case and typically ~O(window / 3) Double moves (sorted-window
+/// insertion), plus O(log window) for the MAD when a spike candidate or noise-relative level needs it.
+/// It allocates nothing in steady state, except the strings of an `AlertEvent` on the sample that
+/// raises or clears. Memory: about 2 × 8 × (window + level samples) + 8 × drift span bytes
+/// (≈ 6 KB at window 256). Mutate the detector in place (`detectors[i].update(...)`): copying it and
+/// then updating the copy duplicates its buffers once.
+public struct ChannelDetector: Sendable {
+    public let channel: String
+    public let config: DetectorConfig
+
+    private var long: SortedWindow
+    private var recent: SortedWindow
+    private let levelSamples: Int
+    private var gate: HysteresisGate
+    private var episodeKind: AlertKind?
+    private var raisedAt = Double.nan
+
+    // Baseline (level detector).
+    private var baseline = Double.nan
+    private var baselineSince = Double.nan
+    private var baselineCount = 0
+
+    // Short-term state, reset after a gap.
+    private var prev1 = Double.nan
+    private var prev2 = Double.nan
+    private var lastTime = Double.nan
+    private var missingSince = Double.nan
+    private var stuckRef = Double.nan
+    private var stuckStart = Double.nan
+    private var zeroDiffShare = 0.0
+    private var spikeTimes: [Double]
+    private var spikeNext = 0
+
+    // Drift: ring of sample-to-sample changes with steps zeroed, and running sums.
+    private var diffs: [Double]
+    private var diffNext = 0
+    private var diffCount = 0
+    private var fastSum = 0.0
+    private var slowSum = 0.0
+    private let fastSamples: Int
+    private var sinceResum = 0
+
+    // Last component values, for reasons and messages.
+    private var lastLevelUp = 0.0
+    private var lastLevelDown = 0.0
+    private var lastLevelValue = Double.nan
+
+    public init(channel: String = "", config: DetectorConfig) {
+        self.channel = channel
+        self.config = config
+        long = SortedWindow(capacity: max(3, config.window))
+        let ls = config.level.map { config.samples(for: $0.window) } ?? 1
+        levelSamples = ls
+        recent = SortedWindow(capacity: ls)
+        gate = HysteresisGate(
+            raiseLevel: config.raiseLevel, clearLevel: config.clearLevel,
+            raiseAfter: config.raiseAfter, clearAfter: config.clearAfter)
+        spikeTimes = [Double](repeating: -.infinity, count: max(1, config.spike?.count ?? 1))
+        if let d = config.drift {
+            let slow = config.samples(for: d.slowSpan)
+            diffs = [Double](repeating: 0, count: slow)
+            fastSamples = min(slow, config.samples(for: d.fastSpan))
+        } else {
+            diffs = []
+            fastSamples = 0
+        }
+    }
+
+    /// True while an alert episode is open.
+    public var isAlerting: Bool { gate.active }
+
+    /// True once the level detector has a baseline (after its warm-up).
+    public var hasBaseline: Bool {
+        guard let l = config.level, baseline.isFinite else { return false }
+        return lastTime - baselineSince >= l.warmup
+    }
+
+    /// Feeds one reading. `value` nil means the read failed. `time` is seconds since the epoch and
+    /// should not go backwards; if it does, the short-term state restarts (no crash, no alert).
+    public mutating func update(time: Double, value: Double?) -> DetectorOutput {
+        var score = 0.0
+        var kind: AlertKind? = nil
+
+        @inline(__always) func offer(_ s: Double, _ k: AlertKind) {
+            if s > score { score = s; kind = k }
+        }
+
+        if let x = value, x.isFinite {
+            missingSince = .nan
+            if isSentinel(x) {
+                offer(1, .sentinel)
+            } else if let lo = config.validMin, x < lo {
+                offer(1, .outOfRange)
+            } else if let hi = config.validMax, x > hi {
+                offer(1, .outOfRange)
+            } else {
+                if lastTime.isFinite && (time - lastTime > config.maxGap || time < lastTime) {
+                    restartShortTerm()
+                }
+                scoreValid(time: time, x: x, offer: offer)
+                lastTime = time
+            }
+        } else {
+            if missingSince.isNaN { missingSince = time }
+            let elapsed = time - missingSince
+            if config.noDataAfter <= 0 || elapsed >= config.noDataAfter {
+                offer(1, .noData)
+            } else {
+                offer(0.5 * elapsed / config.noDataAfter, .noData)
+            }
+        }
+
+        score = min(1, max(0, score))
+        var event: AlertEvent? = nil
+        switch gate.update(time: time, score: score) {
+        case .none:
+            break
+        case .raised:
+            let k = kind ?? .deviation
+            episodeKind = k
+            raisedAt = time
+            event = makeRaise(kind: k, time: time, value: value, score: score)
+        case .cleared:
+            let k = episodeKind ?? .deviation
+            event = makeClear(kind: k, time: time, value: value, score: score)
+            episodeKind = nil
+            raisedAt = .nan
+        }
+        return DetectorOutput(score: score, alert: gate.active, kind: score > 0 ? kind : nil, event: event)
+    }
+
+    // MARK: - Detectors on a valid reading
+
+    private mutating func scoreValid(time: Double, x: Double, offer: (Double, AlertKind) -> Void) {
+        long.push(x)
+        if config.level != nil { recent.push(x) }
+
+        // Spike: the previous sample jumped away from both neighbours.
+        if let s = config.spike, prev1.isFinite, prev2.isFinite {
+            let up1 = prev1 - prev2
+            let up2 = prev1 - x
+            if (up1 > 0) == (up2 > 0) {
+                let jump = min(abs(up1), abs(up2))
+                if jump > s.minJump {
+                    var isSpike = true
+                    if s.sigmas > 0 && long.count >= 8 {
+                        let m = long.median
+                        let sigma = 1.4826 * long.mad(around: m)
+                        isSpike = jump > s.sigmas * sigma
+                    }
+                    if isSpike {
+                        spikeTimes[spikeNext] = time
+                        spikeNext = (spikeNext + 1) % spikeTimes.count
+                    }
+                }
+            }
+            var n = 0
+            for t in spikeTimes where time - t <= s.memory { n += 1 }
+            if n > 0 { offer(min(1, Double(n) / Double(s.count)), .spike) }
+        }
+
+        // Stuck: no movement beyond the tolerance.
+        if let st = config.stuck {
+            if stuckRef.isFinite && abs(x - stuckRef) <= st.tolerance {
+                // run continues
+            } else {
+                stuckRef = x
+                stuckStart = time
+            }
+            let elapsed = time - stuckStart
+            let required = st.duration * (zeroDiffShare > 0.3 ? st.quantizedFactor : 1)
+            if prev1.isFinite && elapsed < 0.5 * required {
+                let zero = abs(x - prev1) <= st.tolerance ? 1.0 : 0.0
+                zeroDiffShare += (zero - zeroDiffShare) / 500
+            }
+            if required > 0 && elapsed > 0 {
+                offer(elapsed >= required ? 1 : 0.5 * elapsed / required, .stuck)
+            }
+        }
+
+        // Level: recent quantile against the learned baseline.
+        if let l = config.level, recent.count * 2 >= levelSamples {
+            let center = recent.median
+            if baseline.isNaN {
+                baseline = center
+                baselineSince = time
+                baselineCount = 1
+            }
+            let trusted = time - baselineSince >= l.warmup
+            var deviating = false
+            if trusted {
+                var lo = l.low
+                var hi = l.high
+                if l.sigmaLow > 0 || l.sigmaHigh > 0 {
+                    let sigma = 1.4826 * long.mad(around: long.median)
+                    lo = max(lo, l.sigmaLow * sigma)
+                    hi = max(hi, l.sigmaHigh * sigma, lo * 1.5)
+                }
+                let upLevel = recent.quantile(l.quantile)
+                let downLevel = recent.quantile(1 - l.quantile)
+                let up = upLevel - baseline
+                let down = baseline - downLevel
+                lastLevelUp = up
+                lastLevelDown = down
+                if l.rises && up > lo {
+                    deviating = true
+                    lastLevelValue = upLevel
+                    offer(ramp(up, lo, hi), .deviation)
+                }
+                if l.falls && down > lo {
+                    deviating = true
+                    lastLevelValue = downLevel
+                    offer(ramp(down, lo, hi), .deviation)
+                }
+                if !deviating && (up > lo || down > lo) { deviating = true }
+            }
+            // Learn: fast (averaging) during warm-up, then an exponential average with the time
+            // constant; 20× slower while the level is off so an anomaly is not absorbed.
+            if !trusted {
+                baselineCount += 1
+                baseline += (center - baseline) / Double(baselineCount)
+            } else if lastTime.isFinite && time > lastTime {
+                var alpha = min(1, (time - lastTime) / l.baselineTimeConstant)
+                if deviating { alpha /= 20 }
+                baseline += alpha * (center - baseline)
+            }
+        }
+
+        // Drift: net small-step change over the fast and slow spans.
+        if let d = config.drift {
+            if prev1.isFinite {
+                var diff = x - prev1
+                if abs(diff) > d.step { diff = 0 }
+                pushDiff(diff)
+            }
+            let level = abs(long.median)
+            let fLo = max(d.fastLow, d.fastLowFraction * level)
+            let fHi = max(d.fastHigh, d.fastHighFraction * level, fLo * 1.2)
+            let sLo = max(d.slowLow, d.slowLowFraction * level)
+            let sHi = max(d.slowHigh, d.slowHighFraction * level, sLo * 1.2)
+            offer(max(ramp(abs(fastSum), fLo, fHi), ramp(abs(slowSum), sLo, sHi)), .rate)
+        }
+
+        prev2 = prev1
+        prev1 = x
+    }
+
+    private mutating func pushDiff(_ diff: Double) {
+        let cap = diffs.count
+        guard cap > 0 else { return }
+        // Leaving the fast span: the diff `fastSamples` back (if present).
+        if diffCount >= fastSamples {
+            let i = (diffNext - fastSamples + cap) % cap
+            fastSum -= diffs[i]
+        }
+        if diffCount == cap {
+            slowSum -= diffs[diffNext]
+        } else {
+            diffCount += 1
+        }
+        diffs[diffNext] = diff
+        diffNext = (diffNext + 1) % cap
+        fastSum += diff
+        slowSum += diff
+        // Re-add from scratch once per ring turn so rounding errors cannot accumulate.
+        sinceResum += 1
+        if sinceResum >= cap {
+            sinceResum = 0
+            var f = 0.0
+            var s = 0.0
+            for k in 0..<diffCount {
+                let v = diffs[(diffNext - 1 - k + cap) % cap]
+                s += v
+                if k < fastSamples { f += v }
+            }
+            fastSum = f
+            slowSum = s
+        }
+    }
+
+    private mutating func restartShortTerm() {
+        prev1 = .nan
+        prev2 = .nan
+        stuckRef = .nan
+        stuckStart = .nan
+        for i in spikeTimes.indices { spikeTimes[i] = -.infinity }
+        diffNext = 0
+        diffCount = 0
+        fastSum = 0
+        slowSum = 0
+        recent.removeAll()
+    }
+
+    private func isSentinel(_ x: Double) -> Bool {
+        for s in config.sentinels where abs(x - s) <= config.sentinelTolerance { return true }
+        return false
+    }
+
+    @inline(__always) private func ramp(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
+        if v <= lo { return 0 }
+        if v >= hi { return 1 }
+        return (v - lo) / (hi - lo)
+    }
+
+    // MARK: - Events
+
+    private var name: String { channel.isEmpty ? "this sensor" : channel }
+
+    private func text(_ x: Double) -> String {
+        let decimals = abs(x) >= 100 ? 0 : (abs(x) >= 10 ? 1 : 2)
+        let u = config.unit
+        return NumberText.fixed(x, decimals: decimals) + (u.isEmpty ? "" : (u == "%" || u == "°C" ? u : " " + u))
+    }
+
+    private func makeRaise(kind: AlertKind, time: Double, value: Double?, score: Double) -> AlertEvent {
+        let severity = kind.isSensorFault ? config.faultSeverity : config.processSeverity
+        let v = value.map { text($0) } ?? "no reading"
+        var reason = ""
+        var message = ""
+        switch kind {
+        case .sentinel:
+            reason = "value \(v) is a sentinel code"
+            message = "\(name) sent its \"no reading\" code (\(v)). Check the probe and its cable."
+        case .outOfRange:
+            let lo = config.validMin.map { text($0) } ?? "-∞"
+            let hi = config.validMax.map { text($0) } ?? "∞"
+            reason = "value \(v) outside valid range \(lo)…\(hi)"
+            message = "\(name) reads \(v), which is impossible (valid \(lo) to \(hi)). Check the sensor, wiring and calibration."
+        case .noData:
+            reason = "no readings for \(NumberText.duration(time - missingSince))"
+            message = "No readings from \(name) for \(NumberText.duration(time - missingSince)). Check power and the RS-485 cable."
+        case .stuck:
+            let d = NumberText.duration(time - stuckStart)
+            reason = "value unchanged at \(v) for \(d)"
+            message = "\(name) has shown exactly \(v) for \(d). A live sensor always moves a little: it may be frozen or disconnected."
+        case .spike:
+            reason = "repeated implausible jumps (latest around \(v))"
+            message = "\(name) is jumping erratically (readings like \(v) that come straight back). Check the connection and the probe."
+        case .deviation:
+            let up = lastLevelUp >= lastLevelDown
+            let dev = up ? lastLevelUp : lastLevelDown
+            let word: String
+            switch config.kind {
+            case .coldRoom: word = up ? "warmer" : "colder"
+            case .soilMoisture: word = up ? "wetter" : "drier"
+            default: word = up ? "higher" : "lower"
+            }
+            reason = "level \(text(lastLevelValue)) is \(up ? "+" : "-")\(text(dev)) from baseline \(text(baseline))"
+            switch config.kind {
+            case .coldRoom:
+                message = "\(name) has been \(text(dev)) \(word) than usual for a while (\(text(lastLevelValue)), usually \(text(baseline))). " +
+                    (up ? "Check the door and the cooling unit." : "Check the thermostat: produce may freeze.")
+            case .soilMoisture:
+                message = "\(name) suddenly reads \(text(dev)) \(word) than before (\(text(lastLevelValue)), was \(text(baseline))). " +
+                    "Soil does not dry that fast: check that the probe is still in the ground."
+            default:
+                message = "\(name) is \(text(dev)) \(word) than usual (\(text(lastLevelValue)), usually \(text(baseline)))."
+            }
+        case .rate:
+            let fast = abs(fastSum) >= abs(slowSum) * Double(fastSamples) / Double(max(1, diffs.count)) * 4
+            let sum = fast ? fastSum : slowSum
+            let span = Double(fast ? min(fastSamples, diffCount) : diffCount) * config.sampleInterval
+            reason = "changed \(sum >= 0 ? "+" : "")\(text(sum)) in \(NumberText.duration(span)) without a step"
+            if config.kind == .weight {
+                message = sum < 0
+                    ? "\(name) lost \(text(-sum)) in \(NumberText.duration(span)) without anyone unloading. Check for a leak, pests or theft."
+                    : "\(name) is slowly gaining weight (\(text(sum)) in \(NumberText.duration(span))) with nothing loaded. The load cell may be creeping: recalibrate."
+            } else {
+                message = "\(name) has \(sum < 0 ? "fallen" : "risen") steadily by \(text(abs(sum))) in \(NumberText.duration(span))."
+            }
+        case .threshold, .spoilageBudget:
+            reason = "rule"
+            message = "\(name): rule triggered at \(v)."
+        }
+        return AlertEvent(
+            phase: .raise, channel: channel, time: time, severity: severity, kind: kind,
+            value: value, score: score, reason: reason, message: message)
+    }
+
+    private func makeClear(kind: AlertKind, time: Double, value: Double?, score: Double) -> AlertEvent {
+        let severity = kind.isSensorFault ? config.faultSeverity : config.processSeverity
+        let start = raisedAt.isFinite ? raisedAt : time
+        let d = NumberText.duration(time - start)
+        return AlertEvent(
+            phase: .clear, channel: channel, time: time, severity: severity, kind: kind, value: value, score: score,
+            reason: "score below \(NumberText.fixed(config.clearLevel, decimals: 2)) for \(NumberText.duration(config.clearAfter))",
+            message: "\(name) is back to normal (\(String(kind.rawValue.map { $0 == "_" ? " " : $0 })) lasted \(d)).",
+            duration: time - start)
+    }
+
+}

@@ -1,0 +1,141 @@
+/// Everything a `ChannelDetector` needs to know about one channel. Start from
+/// `DetectorConfig.defaults(for:sampleInterval:)` and override single fields for a channel
+/// (the site file's per-channel settings map onto these fields one to one). A nil detector
+/// setting switches that detector off. Times are seconds; values are in the channel's unit.
+public struct DetectorConfig: Sendable, Codable, Hashable {
+    public var kind: ChannelKind
+    /// Shown in messages, e.g. "°C".
+    public var unit: String
+    /// The poll interval: converts the time spans below into sample counts.
+    public var sampleInterval: Double
+
+    /// Valid range of the quantity or sensor; nil = unbounded on that side. Outside = `out_of_range`.
+    public var validMin: Double?
+    public var validMax: Double?
+    /// Values the firmware uses for "no reading" (e.g. 85.0 and -127.0 for a DS18B20). Match = `sentinel`.
+    public var sentinels: [Double]
+    public var sentinelTolerance: Double
+    /// Seconds of missing readings (Modbus read faults) before a `no_data` alert.
+    public var noDataAfter: Double
+    /// A gap between readings longer than this restarts the short-term state (previous values,
+    /// stuck run, spikes, drift sums); the learned baseline is kept.
+    public var maxGap: Double
+
+    /// Capacity of the long robust window (rolling median and MAD), in samples.
+    public var window: Int
+
+    public var spike: SpikeSettings?
+    public var level: LevelSettings?
+    public var drift: DriftSettings?
+    public var stuck: StuckSettings?
+
+    /// Alert gate: raise when the score stays ≥ `raiseLevel` for `raiseAfter` s, clear when it stays
+    /// < `clearLevel` for `clearAfter` s.
+    public var raiseLevel: Double
+    public var clearLevel: Double
+    public var raiseAfter: Double
+    public var clearAfter: Double
+
+    /// Severity of alerts about the measured process (deviation, rate) and about the sensor itself.
+    public var processSeverity: Severity
+    public var faultSeverity: Severity
+
+    public init(
+        kind: ChannelKind, unit: String = "", sampleInterval: Double = 60,
+        validMin: Double? = nil, validMax: Double? = nil, sentinels: [Double] = [], sentinelTolerance: Double = 1e-6,
+        noDataAfter: Double = 600, maxGap: Double = 1800, window: Int = 256,
+        spike: SpikeSettings? = nil, level: LevelSettings? = nil, drift: DriftSettings? = nil, stuck: StuckSettings? = nil,
+        raiseLevel: Double = 0.8, clearLevel: Double = 0.3, raiseAfter: Double = 0, clearAfter: Double = 900,
+        processSeverity: Severity = .warning, faultSeverity: Severity = .warning
+    ) {
+        self.kind = kind
+        self.unit = unit
+        self.sampleInterval = sampleInterval
+        self.validMin = validMin
+        self.validMax = validMax
+        self.sentinels = sentinels
+        self.sentinelTolerance = sentinelTolerance
+        self.noDataAfter = noDataAfter
+        self.maxGap = maxGap
+        self.window = window
+        self.spike = spike
+        self.level = level
+        self.drift = drift
+        self.stuck = stuck
+        self.raiseLevel = raiseLevel
+        self.clearLevel = clearLevel
+        self.raiseAfter = raiseAfter
+        self.clearAfter = clearAfter
+        self.processSeverity = processSeverity
+        self.faultSeverity = faultSeverity
+    }
+
+    /// Defaults from the physics of each kind (see docs/detection.md for the reasoning).
+    /// `sampleInterval` is the poll interval in seconds; nil picks the kind's usual one.
+    public static func defaults(for kind: ChannelKind, sampleInterval: Double? = nil) -> DetectorConfig {
+        switch kind {
+        case .coldRoom:
+            // Air in a cold room: compressor cycling ±0.5 °C, defrost heaters every few hours for up to
+            // ~25 min, doors opened for minutes. Air cannot swing 5 °C and back within a minute.
+            return DetectorConfig(
+                kind: kind, unit: "°C", sampleInterval: sampleInterval ?? 60,
+                validMin: -40, validMax: 60, sentinels: [85, -127, -999, 3276.7, -3276.8, 6553.5],
+                noDataAfter: 600, maxGap: 1800,
+                spike: SpikeSettings(minJump: 5, sigmas: 8, count: 2, memory: 1800),
+                level: LevelSettings(
+                    window: 2400, quantile: 0.2, low: 1.0, high: 2.5, rises: true, falls: true,
+                    baselineTimeConstant: 12 * 3600, warmup: 3 * 3600),
+                drift: nil,
+                stuck: StuckSettings(duration: 3600),
+                clearAfter: 900, processSeverity: .critical, faultSeverity: .warning)
+        case .soilMoisture:
+            // Soil water: dries over days, wiggles with the day, jumps up on irrigation or rain. It cannot
+            // fall 5 points in minutes: a sudden fall is a probe out of the ground or a broken cable.
+            return DetectorConfig(
+                kind: kind, unit: "%", sampleInterval: sampleInterval ?? 300,
+                validMin: 0, validMax: 100, sentinels: [-999, 3276.7, 6553.5],
+                noDataAfter: 3600, maxGap: 3 * 3600,
+                spike: SpikeSettings(minJump: 8, sigmas: 8, count: 2, memory: 3 * 3600),
+                level: LevelSettings(
+                    window: 1800, quantile: 0.5, low: 4, high: 8, rises: false, falls: true,
+                    baselineTimeConstant: 24 * 3600, warmup: 6 * 3600),
+                drift: nil,
+                stuck: StuckSettings(duration: 3 * 3600),
+                clearAfter: 3600, processSeverity: .warning, faultSeverity: .warning)
+        case .weight:
+            // A scale: flat between loading steps, a few tenths of noise. Loading is a step; a slide that
+            // is not a step (leak, theft, creep) is the anomaly. Negative weight is a fault.
+            return DetectorConfig(
+                kind: kind, unit: "kg", sampleInterval: sampleInterval ?? 30,
+                validMin: -5, validMax: nil, sentinels: [-999, 65535, -32768, 6553.5],
+                noDataAfter: 600, maxGap: 1800,
+                spike: nil,
+                level: nil,
+                drift: DriftSettings(
+                    step: 20,
+                    fastSpan: 600, fastLow: 10, fastHigh: 25, fastLowFraction: 0.02, fastHighFraction: 0.05,
+                    slowSpan: 7200, slowLow: 3, slowHigh: 6, slowLowFraction: 0.004, slowHighFraction: 0.008),
+                stuck: StuckSettings(duration: 1800),
+                clearAfter: 900, processSeverity: .warning, faultSeverity: .warning)
+        case .generic:
+            // Unknown quantity: only noise-relative checks.
+            return DetectorConfig(
+                kind: kind, unit: "", sampleInterval: sampleInterval ?? 60,
+                validMin: nil, validMax: nil, sentinels: [-999, -9999, 65535],
+                noDataAfter: 600, maxGap: 1800,
+                spike: SpikeSettings(minJump: 0, sigmas: 10, count: 3, memory: 3600),
+                level: LevelSettings(
+                    window: 900, quantile: 0.5, low: 0, high: 0, sigmaLow: 6, sigmaHigh: 10,
+                    baselineTimeConstant: 12 * 3600, warmup: 2 * 3600),
+                drift: nil,
+                stuck: StuckSettings(duration: 2 * 3600),
+                clearAfter: 900)
+        }
+    }
+
+    /// Converts a time span to a sample count in 1...window.
+    func samples(for span: Double) -> Int {
+        let n = Int((span / max(sampleInterval, 1e-3)).rounded())
+        return max(1, min(window, n))
+    }
+}

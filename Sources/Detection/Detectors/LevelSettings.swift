@@ -1,0 +1,41 @@
+/// Settings for the level detector: a recent level (a quantile of the last `window` seconds) compared
+/// with a slowly learned baseline. Using a low quantile for rises (and a high one for falls) means
+/// the level must have moved for most of the window: a defrost or a door opening that is shorter
+/// than `(1 - quantile) × window` cannot move it.
+public struct LevelSettings: Sendable, Codable, Hashable {
+    /// Seconds of recent samples that form the level.
+    public var window: Double
+    /// Quantile of the recent samples used for rises; `1 - quantile` is used for falls. 0.5 = median.
+    public var quantile: Double
+    /// Deviation (channel units) where the score starts to rise from 0, and where it reaches 1.
+    public var low: Double
+    public var high: Double
+    /// Optional noise-relative floors: the effective thresholds are at least this many robust
+    /// standard deviations of the long window. 0 switches them off.
+    public var sigmaLow: Double
+    public var sigmaHigh: Double
+    /// Which directions alert.
+    public var rises: Bool
+    public var falls: Bool
+    /// Time constant (seconds) of the baseline. While the level is off, the baseline learns 20 times slower,
+    /// so an anomaly is not absorbed, yet a deliberate change (new set point) is learned in days.
+    public var baselineTimeConstant: Double
+    /// Seconds of data before the baseline is trusted (warm-up). Only this detector waits for it.
+    public var warmup: Double
+
+    public init(
+        window: Double, quantile: Double = 0.5, low: Double, high: Double, sigmaLow: Double = 0, sigmaHigh: Double = 0,
+        rises: Bool = true, falls: Bool = true, baselineTimeConstant: Double = 12 * 3600, warmup: Double = 3 * 3600
+    ) {
+        self.window = window
+        self.quantile = quantile
+        self.low = low
+        self.high = high
+        self.sigmaLow = sigmaLow
+        self.sigmaHigh = sigmaHigh
+        self.rises = rises
+        self.falls = falls
+        self.baselineTimeConstant = baselineTimeConstant
+        self.warmup = warmup
+    }
+}
