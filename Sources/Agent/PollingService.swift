@@ -36,3 +36,7 @@ public struct PollingService: Service {
         queue.finish()
     }
 }
+
+extension PollingService: CustomStringConvertible {
+    public var description: String { "PollingService(\(site.buses.count) buses)" }
+}

@@ -212,3 +212,7 @@ public actor Publisher: Service {
         logger.info("publisher stopped", metadata: ["sent": "\(sentTotal)", "acknowledged": "\(ackedTotal)", "unacknowledged": "\(inflight.count)"])
     }
 }
+
+extension Publisher: CustomStringConvertible {
+    public nonisolated var description: String { "Publisher(\(site.broker.host):\(site.broker.port))" }
+}

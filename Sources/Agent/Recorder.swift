@@ -67,3 +67,7 @@ public struct Recorder: Service {
         logger.info("recorder drained", metadata: ["committed": "\(committed)"])
     }
 }
+
+extension Recorder: CustomStringConvertible {
+    public var description: String { "Recorder(\(outbox.config.path))" }
+}

@@ -30,17 +30,18 @@ public struct BusPoller: Sendable {
         var due = [ContinuousClock.Instant](repeating: clock.now, count: devices.count)
         // Spread first polls over the first interval so a bus of many devices doesn't start in a burst.
         for i in devices.indices { due[i] = clock.now.advanced(by: .milliseconds(i * 50)) }
-        var lastFault: String? = nil
+        var lastFault = [String?](repeating: nil, count: devices.count)
         while !Task.isCancelled {
             var next = 0
             for i in due.indices where due[i] < due[next] { next = i }
             do { try await clock.sleep(until: due[next]) } catch { return }
             let device = devices[next]
             let sample = await connection.poll(device: device, plan: plans[next])
-            if let fault = sample.readings.first(where: { $0.quality == .commFault })?.fault, fault != lastFault {
-                onFault("device \(device.name) (slave \(device.slave)): \(fault)")
+            let fault = sample.readings.first(where: { $0.quality == .commFault })?.fault
+            if fault != lastFault[next] {
+                onFault(fault.map { "device \(device.name) (slave \(device.slave)): \($0)" } ?? "device \(device.name) (slave \(device.slave)) answers again")
             }
-            lastFault = sample.readings.first(where: { $0.quality == .commFault })?.fault
+            lastFault[next] = fault
             emit(sample)
             let interval = Duration.milliseconds(device.pollMS)
             due[next] = due[next].advanced(by: interval)

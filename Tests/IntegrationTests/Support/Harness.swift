@@ -1,0 +1,187 @@
+import Foundation
+import Glibc
+
+/// Where the built executables are: beside the test bundle in .build/<config>/.
+enum Binaries {
+    static var directory: String {
+        if let dir = ProcessInfo.processInfo.environment["COOP_EDGE_BIN_DIR"] { return dir }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = (exe as NSString).deletingLastPathComponent
+        // swift-testing may run from a runner inside the .xctest bundle directory.
+        while !dir.isEmpty, dir != "/", !FileManager.default.fileExists(atPath: dir + "/coop-edge") {
+            dir = (dir as NSString).deletingLastPathComponent
+        }
+        return dir
+    }
+    static func path(_ name: String) throws -> String {
+        let p = directory + "/" + name
+        guard FileManager.default.isExecutableFile(atPath: p) else {
+            throw TimeoutError(description: "\(name) is not built at \(p): run `swift build --build-tests` (make test does)")
+        }
+        return p
+    }
+    static var repoRoot: String {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while dir.path != "/" {
+            if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) { return dir.path }
+            dir.deleteLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath
+    }
+    static var profiles: String { repoRoot + "/Firmware-Configs/profiles" }
+}
+
+/// A temporary folder removed when the test's harness goes away.
+final class TempDir: Sendable {
+    let path: String
+    init() throws {
+        path = NSTemporaryDirectory() + "coop-edge-test-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+    func write(_ name: String, _ text: String) throws -> String {
+        let p = path + "/" + name
+        try text.write(toFile: p, atomically: true, encoding: .utf8)
+        return p
+    }
+}
+
+/// A port on 127.0.0.1 the kernel says is free now.
+func freePort() throws -> Int {
+    let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard s >= 0 else { throw TimeoutError(description: "socket() failed") }
+    defer { close(s) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = 0
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
+    }
+    guard ok else { throw TimeoutError(description: "bind() failed") }
+    return Int(UInt16(bigEndian: addr.sin_port))
+}
+
+/// True when something accepts TCP connections on 127.0.0.1:port.
+func portOpen(_ port: Int) -> Bool {
+    let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard s >= 0 else { return false }
+    defer { close(s) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    return withUnsafePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+    }
+}
+
+/// A real Mosquitto broker on a free loopback port.
+final class Broker: Sendable {
+    let port: Int
+    let process: TestProcess
+    init(dir: TempDir, port: Int? = nil) async throws {
+        let port = try port ?? freePort()
+        self.port = port
+        let conf = try dir.write("mosquitto-\(port).conf", """
+            listener \(port) 127.0.0.1
+            allow_anonymous true
+            persistence false
+            max_queued_messages 100000
+            max_inflight_messages 0
+            log_type error
+            log_type warning
+            log_type notice
+            log_type information
+            """)
+        process = try TestProcess("/usr/sbin/mosquitto", ["-c", conf], name: "mosquitto")
+        try await waitUntil(timeout: .seconds(10), "mosquitto on port \(port)") { portOpen(port) ? true : nil }
+    }
+}
+
+/// `mosquitto_sub` on a topic filter, printing `topic payload` lines.
+final class Subscriber: Sendable {
+    let process: TestProcess
+    init(port: Int, topic: String = "coop/#", id: String = "test-sub-\(UInt32.random(in: 0...UInt32.max))") async throws {
+        process = try TestProcess("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-q", "1", "-i", id], name: "sub")
+    }
+
+    /// Messages received so far, as (topic, payload).
+    var messages: [(topic: String, payload: String)] {
+        process.output.compactMap { line in
+            guard let space = line.firstIndex(of: " ") else { return nil }
+            return (String(line[..<space]), String(line[line.index(after: space)...]))
+        }
+    }
+
+    /// Decoded JSON state messages of one device.
+    func states(device: String) -> [[String: Any]] {
+        messages.filter { $0.topic.hasSuffix("/\(device)/state") }.compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8))) as? [String: Any]
+        }
+    }
+}
+
+/// A site file pointing at the given ports, with its outbox in `dir`.
+func writeSite(_ dir: TempDir, name: String = "site.yaml", modbusPort: Int, brokerPort: Int, poll: String = "200ms",
+               responseTimeoutMS: Int = 300, extra: String = "") throws -> String {
+    try dir.write(name, """
+        coop: test-coop
+        site: farm-1
+        profiles_dir: \(Binaries.profiles)
+        broker: { url: "mqtt://127.0.0.1:\(brokerPort)", client_id: farm-1-edge-\(brokerPort), keepalive: 5s }
+        storage: { path: \(dir.path)/outbox.sqlite, durability: normal }
+        buses:
+          - { name: gw, tcp: { host: 127.0.0.1, port: \(modbusPort) }, response_timeout_ms: \(responseTimeoutMS) }
+        devices:
+          - { name: cold-room-1, bus: gw, slave: 3, profile: th-transmitter, poll: \(poll) }
+          - { name: cold-room-2, bus: gw, slave: 4, profile: th-transmitter, poll: \(poll) }
+          - { name: field-a-soil, bus: gw, slave: 5, profile: soil-probe, poll: \(poll) }
+          - { name: maize-scale, bus: gw, slave: 1, profile: weighing-transmitter, poll: \(poll) }
+        \(extra)
+        """)
+}
+
+/// The simulator serving `site`, and the values it serves (with --hold).
+final class Simulator: Sendable {
+    let process: TestProcess
+    let port: Int
+    init(site: String, port: Int, hold: Bool = true, seed: Int = 7) async throws {
+        self.port = port
+        var args = ["--site", site, "--seed", "\(seed)", "--port", "\(port)"]
+        if hold { args.append("--hold") }
+        process = try TestProcess(try Binaries.path("coop-edge-sim"), args, name: "sim")
+        try await process.waitForLine(timeout: .seconds(10), "listening") { $0.hasPrefix("listening") }
+    }
+
+    /// `{device: {channel: value}}` as the simulator printed it at start.
+    func servedValues() throws -> [String: [String: Double]] {
+        guard let line = process.output.first(where: { $0.hasPrefix("values ") }) else { throw TimeoutError(description: "no values line") }
+        let obj = try JSONSerialization.jsonObject(with: Data(line.dropFirst(7).utf8)) as? [String: [String: Double]]
+        return obj ?? [:]
+    }
+
+    /// Sends a control command and waits for its `ok`.
+    func command(_ line: String) async throws {
+        let before = process.output.filter { $0 == "ok" || $0.hasPrefix("error") }.count
+        process.send(line)
+        let reply = try await waitUntil(timeout: .seconds(5), "sim reply to '\(line)'") { () -> String? in
+            let replies = process.output.filter { $0 == "ok" || $0.hasPrefix("error") }
+            return replies.count > before ? replies[before] : nil
+        }
+        if reply != "ok" { throw TimeoutError(description: "sim refused '\(line)': \(reply)") }
+    }
+}
+
+/// `coop-edge` as a child process.
+func agent(_ site: String) throws -> TestProcess {
+    try TestProcess(try Binaries.path("coop-edge"), ["run", "--config", site, "--log-level", "debug"], name: "agent")
+}
+
+/// Runs `coop-edge ARGS` to completion and returns (status, output).
+func coopEdge(_ args: [String]) async throws -> (Int32, String) {
+    let p = try TestProcess(try Binaries.path("coop-edge"), args, name: "coop-edge")
+    try await waitUntil(timeout: .seconds(30), "coop-edge \(args.joined(separator: " "))") { p.finished ? true : nil }
+    return (p.stop() ?? -1, p.output.joined(separator: "\n"))
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Synchronization
+
+/// A child process a test owns: its output is collected line by line, and it is killed when the
+/// test ends (`stop`, or deinit on every exit path).
+final class TestProcess: Sendable {
+    let name: String
+    private let process: Process
+    private let stdin: Pipe
+    private let buffer = OutputBuffer()
+
+    init(_ executable: String, _ arguments: [String], name: String? = nil, environment: [String: String]? = nil,
+         currentDirectory: String? = nil) throws {
+        self.name = name ?? (executable as NSString).lastPathComponent
+        process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let out = Pipe()
+        stdin = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = stdin
+        let buffer = self.buffer
+        let tag = self.name
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty {
+                handle.readabilityHandler = nil
+                buffer.state.withLock { $0.eof = true }
+                return
+            }
+            let complete: [String] = buffer.state.withLock { st in
+                st.partial.append(contentsOf: data)
+                var result: [String] = []
+                while let nl = st.partial.firstIndex(of: 0x0A) {
+                    result.append(String(decoding: st.partial[..<nl], as: UTF8.self))
+                    st.partial.removeSubrange(...nl)
+                }
+                st.lines.append(contentsOf: result)
+                return result
+            }
+            if !complete.isEmpty {
+                if ProcessInfo.processInfo.environment["COOP_EDGE_TEST_VERBOSE"] != nil {
+                    for l in complete { print("[\(tag)] \(l)") }
+                }
+            }
+        }
+        try process.run()
+    }
+
+    deinit { stop(signal: SIGKILL) }
+
+    var output: [String] { buffer.state.withLock { $0.lines } }
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+    /// The process exited and all it wrote has been collected.
+    var finished: Bool { !process.isRunning && buffer.state.withLock { $0.eof } }
+
+    /// Writes one line to the process's standard input.
+    func send(_ line: String) {
+        stdin.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Sends `signal` and waits (up to `timeout`) for the process to exit; returns its status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(15)) -> Int32? {
+        guard process.isRunning else { return process.terminationStatus }
+        kill(process.processIdentifier, signal)
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning && ContinuousClock.now < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        process.waitUntilExit()
+        return process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus
+    }
+
+    /// Waits until a line satisfies `predicate`; returns it, or throws with the output so far.
+    @discardableResult
+    func waitForLine(timeout: Duration = .seconds(20), _ what: String = "line", where predicate: (String) -> Bool) async throws -> String {
+        try await waitUntil(timeout: timeout, "\(name): \(what)\n--- output ---\n\(output.suffix(30).joined(separator: "\n"))") {
+            output.first(where: predicate)
+        }
+    }
+}
+
+/// What a child wrote, shared with the pipe's reader thread.
+final class OutputBuffer: Sendable {
+    struct State {
+        var lines: [String] = []
+        var partial: [UInt8] = []
+        var eof = false
+    }
+    let state = Mutex(State())
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    let description: String
+}
+
+@discardableResult
+/// Polls `probe` every 20 ms until it returns a value or the deadline passes.
+func waitUntil<T>(timeout: Duration = .seconds(20), _ what: @autoclosure () -> String, _ probe: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while true {
+        if let v = try await probe() { return v }
+        if ContinuousClock.now >= deadline { throw TimeoutError(description: "timed out waiting for \(what())") }
+        try await Task.sleep(for: .milliseconds(20))  // poll interval of a deadline-bound wait
+    }
+}
