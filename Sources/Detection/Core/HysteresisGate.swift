@@ -49,6 +49,13 @@ public struct HysteresisGate: Sendable, Codable, Hashable {
         return .cleared
     }
 
+    /// Re-opens an episode after a restart (from a snapshot), without emitting a raise.
+    public mutating func restore(activeSince: Double?) {
+        active = activeSince != nil
+        self.activeSince = activeSince
+        pendingSince = nil
+    }
+
     /// Forgets any open episode without emitting a clear (e.g. after an operator reset).
     public mutating func reset() {
         active = false

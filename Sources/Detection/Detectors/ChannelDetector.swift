@@ -134,6 +134,67 @@ public struct ChannelDetector: Sendable {
         return DetectorOutput(score: score, alert: gate.active, kind: score > 0 ? kind : nil, event: event)
     }
 
+    // MARK: - Persistence
+
+    /// The state worth persisting. O(window); allocates the sample array.
+    public func snapshot() -> ChannelDetectorSnapshot {
+        ChannelDetectorSnapshot(
+            samples: long.valuesInArrivalOrder,
+            lastTime: lastTime.isFinite ? lastTime : nil,
+            baseline: baseline.isFinite ? baseline : nil,
+            baselineSince: baselineSince.isFinite ? baselineSince : nil,
+            baselineCount: baselineCount,
+            zeroDiffShare: zeroDiffShare,
+            alertKind: gate.active ? episodeKind : nil,
+            alertSince: gate.active ? raisedAt : nil)
+    }
+
+    /// Creates a detector and restores `snapshot` into it (see `restore(_:)`).
+    public init(channel: String = "", config: DetectorConfig, restoring snapshot: ChannelDetectorSnapshot) {
+        self.init(channel: channel, config: config)
+        restore(snapshot)
+    }
+
+    /// Restores a snapshot taken by `snapshot()`, also from a detector with a different window size
+    /// (the newest samples are kept). Returns false, leaving the detector fresh, for an unknown version.
+    /// The recent-level window and the drift sums are rebuilt from the newest samples, as if they had
+    /// arrived `config.sampleInterval` apart; a gap longer than `config.maxGap` until the next reading
+    /// restarts them anyway. O(window²) worst case for the sorted insertions; call once at start-up.
+    @discardableResult
+    public mutating func restore(_ snapshot: ChannelDetectorSnapshot) -> Bool {
+        guard snapshot.version == ChannelDetectorSnapshot.currentVersion else { return false }
+        let fresh = ChannelDetector(channel: channel, config: config)
+        self = fresh
+        let valid = snapshot.samples.filter { $0.isFinite }
+        for x in valid.suffix(long.capacity) { long.push(x) }
+        if config.level != nil {
+            for x in valid.suffix(levelSamples) { recent.push(x) }
+        }
+        if let d = config.drift {
+            var previous = Double.nan
+            for x in valid.suffix(diffs.count + 1) {
+                if previous.isFinite {
+                    let diff = x - previous
+                    pushDiff(abs(diff) > d.step ? 0 : diff)
+                }
+                previous = x
+            }
+        }
+        if let last = valid.last { prev1 = last }
+        if valid.count >= 2 { prev2 = valid[valid.count - 2] }
+        lastTime = snapshot.lastTime ?? .nan
+        baseline = snapshot.baseline ?? .nan
+        baselineSince = snapshot.baselineSince ?? .nan
+        baselineCount = snapshot.baselineCount
+        zeroDiffShare = snapshot.zeroDiffShare
+        if let since = snapshot.alertSince {
+            gate.restore(activeSince: since)
+            episodeKind = snapshot.alertKind
+            raisedAt = since
+        }
+        return true
+    }
+
     // MARK: - Detectors on a valid reading
 
     private mutating func scoreValid(time: Double, x: Double, offer: (Double, AlertKind) -> Void) {

@@ -83,7 +83,7 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
                 noDataAfter: 600, maxGap: 1800,
                 spike: SpikeSettings(minJump: 5, sigmas: 8, count: 2, memory: 1800),
                 level: LevelSettings(
-                    window: 2400, quantile: 0.2, low: 1.0, high: 2.5, rises: true, falls: true,
+                    window: 1800, quantile: 0.25, low: 1.0, high: 2.0, rises: true, falls: true,
                     baselineTimeConstant: 12 * 3600, warmup: 3 * 3600),
                 drift: nil,
                 stuck: StuckSettings(duration: 3600),
@@ -95,7 +95,7 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
                 kind: kind, unit: "%", sampleInterval: sampleInterval ?? 300,
                 validMin: 0, validMax: 100, sentinels: [-999, 3276.7, 6553.5],
                 noDataAfter: 3600, maxGap: 3 * 3600,
-                spike: SpikeSettings(minJump: 8, sigmas: 8, count: 2, memory: 3 * 3600),
+                spike: SpikeSettings(minJump: 8, sigmas: 8, count: 2, memory: 3600),
                 level: LevelSettings(
                     window: 1800, quantile: 0.5, low: 4, high: 8, rises: false, falls: true,
                     baselineTimeConstant: 24 * 3600, warmup: 6 * 3600),

@@ -1,0 +1,40 @@
+/// What a `ChannelDetector` keeps across a restart: the learned baseline, the recent window, and
+/// whether an alert episode is open (so a restart neither re-raises nor silently drops it).
+/// About 2 KB as raw Doubles at window 256 (the JSON form is roughly 2–3× that). Short-lived state
+/// (spike memory, drift sums, stuck run) is rebuilt from `samples` or restarts, which can only delay
+/// an alert, never invent one.
+public struct ChannelDetectorSnapshot: Sendable, Codable, Hashable {
+    /// Format version; `ChannelDetector.restore` ignores snapshots of another version.
+    public static let currentVersion = 1
+
+    public var version: Int
+    /// Valid readings of the long window, oldest first.
+    public var samples: [Double]
+    /// Time of the newest sample (seconds since the epoch), nil if none.
+    public var lastTime: Double?
+    /// Learned level baseline; nil before the first level evaluation.
+    public var baseline: Double?
+    /// When the baseline started learning (its warm-up runs from here).
+    public var baselineSince: Double?
+    public var baselineCount: Int
+    /// Learned share of consecutive equal readings (how coarse the sensor is).
+    public var zeroDiffShare: Double
+    /// The open alert episode, if any.
+    public var alertKind: AlertKind?
+    public var alertSince: Double?
+
+    public init(
+        version: Int = ChannelDetectorSnapshot.currentVersion, samples: [Double], lastTime: Double?, baseline: Double?,
+        baselineSince: Double?, baselineCount: Int, zeroDiffShare: Double, alertKind: AlertKind?, alertSince: Double?
+    ) {
+        self.version = version
+        self.samples = samples
+        self.lastTime = lastTime
+        self.baseline = baseline
+        self.baselineSince = baselineSince
+        self.baselineCount = baselineCount
+        self.zeroDiffShare = zeroDiffShare
+        self.alertKind = alertKind
+        self.alertSince = alertSince
+    }
+}

@@ -1,0 +1,67 @@
+import Detection
+import Foundation
+import Testing
+
+@Suite("Snapshot and restore")
+struct SnapshotTests {
+    @Test("a restored detector continues exactly like the original and needs no new warm-up")
+    func roundTrip() throws {
+        let samples = Synthetic.coldRoom(days: 2, seed: 21)
+        var a = detector(.coldRoom)
+        _ = Run(&a, Array(samples.prefix(2000)))
+        #expect(a.hasBaseline)
+
+        let data = try JSONEncoder().encode(a.snapshot())
+        let decoded = try JSONDecoder().decode(ChannelDetectorSnapshot.self, from: data)
+        #expect(decoded == a.snapshot())
+        #expect(data.count < 8_000)
+
+        var b = ChannelDetector(channel: "test", config: .defaults(for: .coldRoom), restoring: decoded)
+        #expect(b.hasBaseline)
+        // Feed both the same continuation, including a door left open: same scores and events.
+        var rest = Array(samples.dropFirst(2000).prefix(400))
+        for i in 100..<200 { rest[i].value = (rest[i].value ?? 0) + 6 }
+        var ra: [DetectorOutput] = []
+        var rb: [DetectorOutput] = []
+        for s in rest {
+            ra.append(a.update(time: s.time, value: s.value))
+            rb.append(b.update(time: s.time, value: s.value))
+        }
+        #expect(ra.map(\.alert) == rb.map(\.alert))
+        for (x, y) in zip(ra, rb) { #expect(abs(x.score - y.score) < 1e-9) }
+        let restoredAlert = rb.firstIndex { $0.event?.kind == .deviation }
+        #expect(restoredAlert.map { $0 < 170 } == true)
+
+        // A fresh detector given the same continuation is still warming up (3 h) and stays silent.
+        var fresh = detector(.coldRoom)
+        #expect(Run(&fresh, Array(rest.prefix(170))).raises.isEmpty)
+    }
+
+    @Test("an open episode survives a restart: no second raise, one clear")
+    func openEpisodeSurvives() {
+        var a = detector(.coldRoom)
+        var t = t0
+        for _ in 0..<20 { _ = a.update(time: t, value: 3.5); t += 60 }
+        let raise = a.update(time: t, value: 85)
+        #expect(raise.event?.phase == .raise)
+        t += 60
+        var b = ChannelDetector(channel: "test", config: .defaults(for: .coldRoom), restoring: a.snapshot())
+        #expect(b.isAlerting)
+        var events: [AlertEvent] = []
+        for i in 0..<30 {
+            if let e = b.update(time: t, value: 3.5 + Double(i % 2) * 0.1).event { events.append(e) }
+            t += 60
+        }
+        #expect(events.map(\.phase) == [.clear])
+        #expect(events.first?.kind == .sentinel)
+    }
+
+    @Test("a snapshot of another version is refused")
+    func versionCheck() {
+        var d = detector(.weight)
+        var s = d.snapshot()
+        s.version = 99
+        let accepted = d.restore(s)
+        #expect(!accepted)
+    }
+}
