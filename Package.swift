@@ -76,6 +76,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Agent", "Config", "EdgeCore", "Modbus", "Outbox", "MQTT", "IOThread",
                            .product(name: "Logging", package: "swift-log")],
+            exclude: ["Peers"],
             swiftSettings: strict
         ),
     ],

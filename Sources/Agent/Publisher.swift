@@ -110,12 +110,25 @@ public actor Publisher: Service {
             }
         case .tick:
             rewindStale()
+            await retryFirstConnection()
         case .newData:
             exhausted = false
         }
         // Batch deletions: one transaction per 64 acks, or per tick when traffic is light.
         if acked.count >= 64 || (!acked.isEmpty && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
         await fillWindow()
+    }
+
+    private var nextAttempt = ContinuousClock.now
+    private var attemptDelay: Duration = .seconds(1)
+
+    /// Until a first connection succeeded, libmosquitto does not retry by itself: retry here with
+    /// exponential backoff from one second up to thirty.
+    private func retryFirstConnection() async {
+        guard !connected, !(await client.networkThreadRunning), ContinuousClock.now >= nextAttempt else { return }
+        nextAttempt = ContinuousClock.now.advanced(by: attemptDelay)
+        attemptDelay = min(attemptDelay * 2, .seconds(30))
+        do { try await client.retryConnect() } catch { logger.error("cannot connect to the broker", metadata: ["error": "\(error)"]) }
     }
 
     private func isTick(_ s: Signal) -> Bool {

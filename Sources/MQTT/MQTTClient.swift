@@ -141,15 +141,35 @@ public actor MQTTClient {
             }
             try check(rc, "setting the last will")
         }
-        // A failed first attempt is not fatal: the loop thread retries with backoff.
+        try connectAttempt()
+    }
+
+    /// One connection attempt. libmosquitto's network thread reconnects by itself once a
+    /// connection has been made, but not after a first attempt that failed at once (broker down
+    /// at boot): the caller retries with `retryConnect()` until `.connected` arrives.
+    private func connectAttempt() throws(MQTTError) {
+        guard let m = mosq else { return }
         let rc = mosquitto_connect_async(m, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             let e = errno
             sink.continuation.yield(.connectFailed(code: rc, reason: rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : String(cString: mosquitto_strerror(rc))))
+            return
         }
-        try check(mosquitto_loop_start(m), "starting the network thread")
-        loopRunning = true
+        if !loopRunning {
+            try check(mosquitto_loop_start(m), "starting the network thread")
+            loopRunning = true
+        }
     }
+
+    /// Tries again to connect when the first attempt failed and no network thread is running yet.
+    /// Once the thread runs, it owns reconnection and this does nothing.
+    public func retryConnect() throws(MQTTError) {
+        guard mosq != nil, !loopRunning else { return }
+        try connectAttempt()
+    }
+
+    /// True once a connection attempt got far enough for libmosquitto's thread to take over.
+    public var networkThreadRunning: Bool { loopRunning }
 
     /// Hands a message to libmosquitto and returns its message id; `.published(mid:)` follows
     /// when the broker acknowledges it (QoS 1). A message accepted while the connection is down

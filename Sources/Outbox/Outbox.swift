@@ -92,6 +92,7 @@ public actor Outbox {
             try db.exec("PRAGMA wal_autocheckpoint = 256")
             try db.exec("PRAGMA journal_size_limit = 4194304")
             let check = try db.statement("PRAGMA quick_check")
+            defer { check.reset() }
             if try check.step(), check.text(0) != "ok" {
                 throw OutboxError(.corrupt, "the outbox \(config.path) is damaged: \(check.text(0))")
             }
@@ -242,11 +243,13 @@ public actor Outbox {
         func counter(_ name: String) throws(OutboxError) -> Int64 {
             let s = try db.statement("SELECT value FROM counters WHERE name = ?1")
             s.bind(1, name)
+            defer { s.reset() }
             return try s.step() ? s.int(0) : 0
         }
         let oldest = try db.statement("SELECT min(created) FROM outbox")
         let hasOldest = try oldest.step()
         let oldestValue: Double? = hasOldest && oldest.double(0) > 0 ? oldest.double(0) : nil
+        oldest.reset()
         return OutboxStats(
             pendingAlerts: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 0")),
             pendingReadings: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")),
@@ -268,6 +271,7 @@ public actor Outbox {
         let db = try connection()
         let s = try db.statement("SELECT value FROM state WHERE key = ?1")
         s.bind(1, key)
+        defer { s.reset() }
         return try s.step() ? s.blob(0) : nil
     }
 

@@ -66,6 +66,7 @@ final class SQLiteConnection {
 
     func scalarInt(_ sql: String) throws(OutboxError) -> Int64 {
         let s = try statement(sql)
+        defer { s.reset() }
         return try s.step() ? s.int(0) : 0
     }
 
@@ -93,6 +94,10 @@ final class SQLiteConnection {
             if rc == SQLITE_DONE { return false }
             throw connection.error(rc, "writing")
         }
+
+        /// Ends the statement's read: a statement left mid-result keeps its read transaction open,
+        /// which blocks checkpoints and can deadlock a writer in another process.
+        func reset() { sqlite3_reset(handle) }
 
         func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
         func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }

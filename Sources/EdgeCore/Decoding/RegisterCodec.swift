@@ -71,7 +71,7 @@ public enum RegisterCodec {
         case .u32: bits = UInt64(UInt32(clamping: roundedInt(raw)))
         case .i32: bits = UInt64(UInt32(bitPattern: Int32(clamping: roundedInt(raw))))
         case .f32: bits = UInt64(Float(raw).bitPattern)
-        case .u64: bits = raw <= 0 ? 0 : (raw >= 18_446_744_073_709_549_568 ? UInt64.max : UInt64(raw.rounded()))
+        case .u64: bits = !(raw > 0) ? 0 : (raw >= 0x1p64 ? UInt64.max : UInt64(raw.rounded()))  // NaN → 0, like the other integer types
         case .i64: bits = UInt64(bitPattern: Int64(roundedInt(raw)))
         case .f64: bits = raw.bitPattern
         }
