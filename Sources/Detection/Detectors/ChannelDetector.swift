@@ -83,39 +83,35 @@ public struct ChannelDetector: Sendable {
     /// Feeds one reading. `value` nil means the read failed. `time` is seconds since the epoch and
     /// should not go backwards; if it does, the short-term state restarts (no crash, no alert).
     public mutating func update(time: Double, value: Double?) -> DetectorOutput {
-        var score = 0.0
-        var kind: AlertKind? = nil
-
-        @inline(__always) func offer(_ s: Double, _ k: AlertKind) {
-            if s > score { score = s; kind = k }
-        }
+        var best = Strongest()
 
         if let x = value, x.isFinite {
             missingSince = .nan
             if isSentinel(x) {
-                offer(1, .sentinel)
+                best.offer(1, .sentinel)
             } else if let lo = config.validMin, x < lo {
-                offer(1, .outOfRange)
+                best.offer(1, .outOfRange)
             } else if let hi = config.validMax, x > hi {
-                offer(1, .outOfRange)
+                best.offer(1, .outOfRange)
             } else {
                 if lastTime.isFinite && (time - lastTime > config.maxGap || time < lastTime) {
                     restartShortTerm()
                 }
-                scoreValid(time: time, x: x, offer: offer)
+                scoreValid(time: time, x: x, best: &best)
                 lastTime = time
             }
         } else {
             if missingSince.isNaN { missingSince = time }
             let elapsed = time - missingSince
             if config.noDataAfter <= 0 || elapsed >= config.noDataAfter {
-                offer(1, .noData)
+                best.offer(1, .noData)
             } else {
-                offer(0.5 * elapsed / config.noDataAfter, .noData)
+                best.offer(0.5 * elapsed / config.noDataAfter, .noData)
             }
         }
 
-        score = min(1, max(0, score))
+        let score = min(1, max(0, best.score))
+        let kind = best.kind
         var event: AlertEvent? = nil
         switch gate.update(time: time, score: score) {
         case .none:
@@ -197,7 +193,7 @@ public struct ChannelDetector: Sendable {
 
     // MARK: - Detectors on a valid reading
 
-    private mutating func scoreValid(time: Double, x: Double, offer: (Double, AlertKind) -> Void) {
+    private mutating func scoreValid(time: Double, x: Double, best: inout Strongest) {
         long.push(x)
         if config.level != nil { recent.push(x) }
 
@@ -222,7 +218,7 @@ public struct ChannelDetector: Sendable {
             }
             var n = 0
             for t in spikeTimes where time - t <= s.memory { n += 1 }
-            if n > 0 { offer(min(1, Double(n) / Double(s.count)), .spike) }
+            if n > 0 { best.offer(min(1, Double(n) / Double(s.count)), .spike) }
         }
 
         // Stuck: no movement beyond the tolerance.
@@ -240,7 +236,7 @@ public struct ChannelDetector: Sendable {
                 zeroDiffShare += (zero - zeroDiffShare) / 500
             }
             if required > 0 && elapsed > 0 {
-                offer(elapsed >= required ? 1 : 0.5 * elapsed / required, .stuck)
+                best.offer(elapsed >= required ? 1 : 0.5 * elapsed / required, .stuck)
             }
         }
 
@@ -271,12 +267,12 @@ public struct ChannelDetector: Sendable {
                 if l.rises && up > lo {
                     deviating = true
                     lastLevelValue = upLevel
-                    offer(ramp(up, lo, hi), .deviation)
+                    best.offer(ramp(up, lo, hi), .deviation)
                 }
                 if l.falls && down > lo {
                     deviating = true
                     lastLevelValue = downLevel
-                    offer(ramp(down, lo, hi), .deviation)
+                    best.offer(ramp(down, lo, hi), .deviation)
                 }
                 if !deviating && (up > lo || down > lo) { deviating = true }
             }
@@ -304,11 +300,20 @@ public struct ChannelDetector: Sendable {
             let fHi = max(d.fastHigh, d.fastHighFraction * level, fLo * 1.2)
             let sLo = max(d.slowLow, d.slowLowFraction * level)
             let sHi = max(d.slowHigh, d.slowHighFraction * level, sLo * 1.2)
-            offer(max(ramp(abs(fastSum), fLo, fHi), ramp(abs(slowSum), sLo, sHi)), .rate)
+            best.offer(max(ramp(abs(fastSum), fLo, fHi), ramp(abs(slowSum), sLo, sHi)), .rate)
         }
 
         prev2 = prev1
         prev1 = x
+    }
+
+    /// The strongest detector so far for the current sample.
+    private struct Strongest {
+        var score = 0.0
+        var kind: AlertKind? = nil
+        @inline(__always) mutating func offer(_ s: Double, _ k: AlertKind) {
+            if s > score { score = s; kind = k }
+        }
     }
 
     private mutating func pushDiff(_ diff: Double) {
