@@ -63,9 +63,11 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Benchmark-only: counts malloc calls by interposing malloc in the bench executable.
+        .target(name: "CMallocCounter"),
         .executableTarget(
             name: "coop-edge-bench",
-            dependencies: ["EdgeCore", "Detection", "Agent", "Config", "Outbox"],
+            dependencies: ["EdgeCore", "Detection", "Outbox", "CMallocCounter"],
             swiftSettings: strict
         ),
 

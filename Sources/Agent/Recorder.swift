@@ -1,4 +1,5 @@
 public import EdgeCore
+internal import Detection
 internal import Foundation
 public import Logging
 public import Outbox
@@ -24,8 +25,18 @@ public struct Recorder: Service {
         self.onCommit = onCommit
     }
 
+    public static let baselineKey = "alert-engine"
+    public static let baselineEvery: Duration = .seconds(300)
+
     public func run() async throws {
         var sequences = try await outbox.sequences()
+        var engine = AlertEngine(site: site)
+        if let saved = try await outbox.loadState(Self.baselineKey) {
+            let restored = engine.restore(saved)
+            logger.info("detector baselines restored", metadata: ["channels": "\(restored)"])
+        }
+        var lastBaselineSave = ContinuousClock.now
+        var alertSeq: UInt64 = sequences["/alerts"] ?? 0
         var lastRetention = ContinuousClock.now.advanced(by: .seconds(-3600))
         var committed = 0
         var carry: [DeviceSample] = []  // polls whose commit failed (disk full): kept and retried
@@ -37,22 +48,44 @@ public struct Recorder: Service {
             var messages: [NewMessage] = []
             var touched: [String: UInt64] = [:]
             var next = sequences
+            var nextAlertSeq = alertSeq
+            let engineBefore = engine
             for sample in batch {
                 let seq = (next[sample.device] ?? 0) + 1
                 next[sample.device] = seq
                 touched[sample.device] = seq
                 messages.append(NewMessage(lane: .readings, topic: site.stateTopic(device: sample.device),
                                            payload: StatePayload.encode(sample, seq: seq, site: site.site), created: sample.time))
+                // Alerts go into the same transaction, in the lane that leaves ahead of the backlog.
+                let events = engine.process(sample)
+                for e in events {
+                    nextAlertSeq += 1
+                    messages.append(NewMessage(lane: .alerts, topic: site.alertsTopic,
+                                               payload: engine.eventPayload(e, device: sample.device, seq: nextAlertSeq), created: sample.time))
+                    logger.notice("alert \(e.phase.rawValue): \(e.message)", metadata: ["channel": "\(e.channel)", "kind": "\(e.kind.rawValue)"])
+                }
+                if !events.isEmpty {
+                    messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: sample.time),
+                                               retain: true, created: sample.time))
+                }
             }
+            if nextAlertSeq != alertSeq { touched["/alerts"] = nextAlertSeq }
             do {
                 try await outbox.append(messages, sequences: touched)
                 sequences = next
+                alertSeq = nextAlertSeq
                 carry.removeAll()
                 committed += messages.count
                 onCommit()
             } catch {
                 logger.error("could not store readings; holding them in memory and retrying", metadata: ["error": "\(error)", "polls": "\(batch.count)"])
                 carry = Array(batch.suffix(queue.capacity))
+                engine = engineBefore  // the same polls go through the detectors again on retry
+            }
+            if lastBaselineSave.duration(to: .now) > Self.baselineEvery {
+                lastBaselineSave = .now
+                do { try await outbox.saveState(Self.baselineKey, engine.snapshot()) }
+                catch { logger.warning("could not save detector baselines", metadata: ["error": "\(error)"]) }
             }
             if lastRetention.duration(to: .now) > .seconds(600) {
                 lastRetention = .now
@@ -64,6 +97,8 @@ public struct Recorder: Service {
                 }
             }
         }
+        do { try await outbox.saveState(Self.baselineKey, engine.snapshot()) }
+        catch { logger.warning("could not save detector baselines", metadata: ["error": "\(error)"]) }
         logger.info("recorder drained", metadata: ["committed": "\(committed)"])
     }
 }

@@ -53,7 +53,7 @@ public enum ConfigLoader {
             }
             return node
         } catch let error as YamlError {
-            diagnostics.append(yamlDiagnostic(error, file: file))
+            diagnostics.append(yamlDiagnostic(error, file: file, text: text))
             return nil
         } catch {
             diagnostics.append(ConfigDiagnostic(file: file, line: 1, column: 1, path: "", message: "not valid YAML: \(error)"))
@@ -61,9 +61,12 @@ public enum ConfigLoader {
         }
     }
 
-    static func yamlDiagnostic(_ error: YamlError, file: String) -> ConfigDiagnostic {
+    static func yamlDiagnostic(_ error: YamlError, file: String, text: String = "") -> ConfigDiagnostic {
         func d(_ mark: Mark?, _ message: String) -> ConfigDiagnostic {
             ConfigDiagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, path: "", message: message)
+        }
+        func d(_ line: Int, _ column: Int, _ message: String) -> ConfigDiagnostic {
+            ConfigDiagnostic(file: file, line: line, column: column, path: "", message: message)
         }
         switch error {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
@@ -73,7 +76,22 @@ public enum ConfigLoader {
         case .reader(let problem, _, _, _):
             return d(nil, "file cannot be read as text: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return d(context.mark, "duplicate key '\(duplicates.joined(separator: "', '"))': each key may appear once in a mapping")
+            // Yams marks the first key; the installer has to remove the repeat, so point there.
+            let key = duplicates.first ?? ""
+            var (at, column) = (context.mark.line, context.mark.column)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            if context.mark.line < lines.count {
+                for (i, line) in lines.enumerated().dropFirst(context.mark.line) {
+                    let indent = line.prefix { $0 == " " }.count
+                    let rest = line.dropFirst(indent)
+                    if indent + 1 == context.mark.column, rest.hasPrefix(key), rest.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
+                        (at, column) = (i + 1, indent + 1)
+                        break
+                    }
+                }
+            }
+            let first = at != context.mark.line ? " (first at line \(context.mark.line))" : ""
+            return d(at, column, "duplicate key '\(duplicates.joined(separator: "', '"))': each key may appear once in a mapping\(first)")
         default:
             return d(nil, "not valid YAML: \(error)")
         }

@@ -94,7 +94,7 @@ final class NodeReader {
         func duration(_ key: String, required: Bool = false) -> Double? {
             guard let n = node(key) else { if required { missing(key) }; return nil }
             guard case .scalar(let s) = n, let v = Self.parseDuration(s.string) else {
-                reader.report(n, sub(key), "'\(key)' must be a duration such as 500ms, 10s, 15m or 1h, not \(describe(n))")
+                reader.report(n, sub(key), "'\(key)' must be a duration such as 500ms, 10s, 15m or 1h (at most a year), not \(describe(n))")
                 return nil
             }
             return v
@@ -132,12 +132,14 @@ final class NodeReader {
         static func parseDuration(_ s: String) -> Double? {
             let t = s.trimmingCharacters(in: .whitespaces)
             let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+            // Anything beyond a year is a typo, and would overflow when turned into milliseconds.
+            let limit = 366.0 * 86_400
             for (suffix, factor) in units where t.hasSuffix(suffix) {
                 let number = t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
-                if let v = Double(number), v.isFinite, v >= 0 { return v * factor }
+                if let v = Double(number), v.isFinite, v >= 0, v * factor <= limit { return v * factor }
                 return nil
             }
-            if let v = Double(t), v.isFinite, v >= 0 { return v }
+            if let v = Double(t), v.isFinite, v >= 0, v <= limit { return v }
             return nil
         }
     }

@@ -3,13 +3,15 @@ internal import Foundation
 internal import Yams
 
 extension ConfigLoader {
-    static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts"]
+    static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts", "spoilage"]
+    static let spoilageKeys = ["channel", "commodity", "room", "safe", "budget_degree_hours", "reference", "shelf_life_hours", "q10", "alert_at"]
+    static let detectorKinds = ["cold_room", "soil_moisture", "weight", "generic", "off"]
     static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight"]
     static let storageKeys = ["path", "max_size_mb", "max_age_days", "durability"]
     static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms"]
     static let tcpKeys = ["host", "port"]
     static let rtuKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485"]
-    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels"]
+    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels", "detect"]
     static let alertKeys = ["channel", "above", "below", "for", "severity", "message"]
 
     static func parseSite(path: String, profilesDirectory: String?, diagnostics: inout [ConfigDiagnostic]) -> Site? {
@@ -120,21 +122,29 @@ extension ConfigLoader {
                     channels?.append(spec)
                 }
             }
+            var detect: [String: String] = [:]
+            if let profile, let d = f.mapping("detect", allowed: profile.channels.map(\.name)) {
+                for pair in d.pairs {
+                    guard let kind = d.string(pair.key) else { continue }
+                    if detectorKinds.contains(kind) { detect[pair.key] = kind; continue }
+                    var message = "'\(kind)' is not a detector; use one of \(detectorKinds.joined(separator: ", "))"
+                    if let near = Spelling.nearest(kind, in: detectorKinds) { message += " — did you mean '\(near)'?" }
+                    r.report(pair.value, d.sub(pair.key), message)
+                }
+            }
             if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil {
-                devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS, channels: channels))
+                devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS,
+                                            channels: channels, detect: detect))
             }
         }
 
-        // Alert rules.
-        var alerts: [AlertRuleConfig] = []
-        for (i, node) in (top.sequence("alerts") ?? []).enumerated() {
-            let p = "alerts[\(i)]"
-            guard let f = r.mapping(node, p, allowed: alertKeys) else { continue }
-            guard let ref = f.string("channel", required: true, hint: "as device.channel, e.g. cold-room-1.temperature") else { continue }
+        /// `device.channel`, checked against the devices above.
+        func channelRef(_ f: NodeReader.Fields) -> [String]? {
+            guard let ref = f.string("channel", required: true, hint: "as device.channel, e.g. cold-room-1.temperature") else { return nil }
             let parts = ref.split(separator: ".", maxSplits: 1).map(String.init)
             guard parts.count == 2 else {
                 r.report(f.node("channel"), f.sub("channel"), "'channel' must be device.channel, e.g. cold-room-1.temperature")
-                continue
+                return nil
             }
             if let device = devices.first(where: { $0.name == parts[0] }) {
                 if !device.channels.contains(where: { $0.name == parts[1] }) {
@@ -147,6 +157,15 @@ extension ConfigLoader {
                 if let near = Spelling.nearest(parts[0], in: Array(deviceNames.keys)) { message += " — did you mean '\(near)'?" }
                 r.report(f.node("channel"), f.sub("channel"), message)
             }
+            return parts
+        }
+
+        // Alert rules.
+        var alerts: [AlertRuleConfig] = []
+        for (i, node) in (top.sequence("alerts") ?? []).enumerated() {
+            let p = "alerts[\(i)]"
+            guard let f = r.mapping(node, p, allowed: alertKeys) else { continue }
+            guard let parts = channelRef(f) else { continue }
             let above = f.double("above"), below = f.double("below")
             if above == nil && below == nil && !f.has("above") && !f.has("below") {
                 r.report(node, p, "an alert rule needs 'above' or 'below'")
@@ -159,9 +178,43 @@ extension ConfigLoader {
                                           forSeconds: f.duration("for") ?? 0, severity: severity, message: f.string("message")))
         }
 
+        // Spoilage budgets.
+        var spoilage: [SpoilageRuleConfig] = []
+        for (i, node) in (top.sequence("spoilage") ?? []).enumerated() {
+            let p = "spoilage[\(i)]"
+            guard let f = r.mapping(node, p, allowed: spoilageKeys) else { continue }
+            guard let parts = channelRef(f) else { continue }
+            let commodity = f.string("commodity", required: true, hint: "what is stored, e.g. onions") ?? ""
+            var rule = SpoilageRuleConfig(device: parts[0], channel: parts[1], commodity: commodity, room: f.string("room") ?? parts[0])
+            rule.safe = f.double("safe")
+            rule.budgetDegreeHours = f.double("budget_degree_hours")
+            rule.reference = f.double("reference")
+            rule.shelfLifeHours = f.double("shelf_life_hours")
+            rule.q10 = f.double("q10")
+            let degreeModel = rule.safe != nil && rule.budgetDegreeHours != nil
+            let q10Model = rule.reference != nil && rule.shelfLifeHours != nil && rule.q10 != nil
+            if !degreeModel && !q10Model {
+                r.report(node, p, "a spoilage budget needs 'safe' and 'budget_degree_hours', or 'reference', 'shelf_life_hours' and 'q10'")
+            }
+            if let b = rule.budgetDegreeHours, b <= 0 { r.report(f.node("budget_degree_hours"), f.sub("budget_degree_hours"), "'budget_degree_hours' must be above 0") }
+            if let list = f.sequence("alert_at") {
+                var shares: [Double] = []
+                for (j, n) in list.enumerated() {
+                    guard case .scalar(let s) = n else { r.report(n, "\(p).alert_at[\(j)]", "a share must be a number or a percentage"); continue }
+                    let text = s.string.hasSuffix("%") ? String(s.string.dropLast()) : s.string
+                    guard let v = Double(text) else { r.report(n, "\(p).alert_at[\(j)]", "a share must be a number like 0.6 or 60%"); continue }
+                    let share = s.string.hasSuffix("%") || v > 1 ? v / 100 : v
+                    if share <= 0 || share > 1 { r.report(n, "\(p).alert_at[\(j)]", "a share must be above 0 and at most 100%"); continue }
+                    shares.append(share)
+                }
+                rule.alertAt = shares.sorted()
+            }
+            spoilage.append(rule)
+        }
+
         guard let coop, let siteName, let broker, let storage else { return nil }
         return Site(coop: coop, site: siteName, topicPrefix: top.string("topic_prefix"), broker: broker,
-                    storage: storage, buses: buses, devices: devices, alerts: alerts)
+                    storage: storage, buses: buses, devices: devices, alerts: alerts, spoilage: spoilage)
     }
 
     static func isTopicSafe(_ s: String) -> Bool {
@@ -181,7 +234,7 @@ extension ConfigLoader {
         b.caFile = f.string("ca_file")
         b.certFile = f.string("cert_file")
         b.keyFile = f.string("key_file")
-        if let k = f.duration("keepalive") { b.keepAliveSeconds = max(5, Int(k)) }
+        if let k = f.duration("keepalive") { b.keepAliveSeconds = max(5, min(65_535, Int(k))) }
         if let m = f.int("max_inflight", range: 1...10_000) { b.maxInflight = m }
         return b
     }

@@ -4,6 +4,8 @@ enum TextGuard {
     static let maxBytes = 1 << 20
     static let maxDepth = 64
     static let maxIndent = 256
+    /// Aliases let a small file expand into a huge tree ("billion laughs").
+    static let maxAliases = 32
 
     /// The text, or a diagnostic that says what is wrong with the file as a whole.
     static func text(from bytes: [UInt8], file: String) -> Result<String, ConfigDiagnostic> {
@@ -23,7 +25,10 @@ enum TextGuard {
         var inComment = false
         var lineStart = true
         var dashes = 0
+        var aliases = 0
+        var previous: UInt8? = nil
         for b in bytes {
+            defer { previous = b }
             if b == 0 { return fail(line, column, "file contains a NUL byte: this is binary data, not YAML text") }
             if b == 0x0A {
                 line += 1; column = 1; inComment = false; lineStart = true; dashes = 0
@@ -38,6 +43,11 @@ enum TextGuard {
             if let q = quote { if b == q { quote = nil }; continue }
             switch b {
             case UInt8(ascii: "#"): inComment = true
+            case UInt8(ascii: "*") where previous == nil || previous == UInt8(ascii: " ") || previous == UInt8(ascii: "[") || previous == UInt8(ascii: ",") || previous == UInt8(ascii: ":") || previous == UInt8(ascii: "-") || previous == UInt8(ascii: "?") || previous == UInt8(ascii: "{"):
+                aliases += 1
+                if aliases > maxAliases {
+                    return fail(line, column, "more than \(maxAliases) YAML aliases (*name): a site file never needs this many")
+                }
             case UInt8(ascii: "'"), UInt8(ascii: "\""): quote = b
             case UInt8(ascii: "["), UInt8(ascii: "{"):
                 depth += 1
@@ -66,14 +76,21 @@ enum TextGuard {
         while i < bytes.count {
             let b = bytes[i]
             let need: Int
+            // Second-byte ranges per RFC 3629 exclude overlongs, surrogates and code points past U+10FFFF.
+            var second: ClosedRange<UInt8> = 0x80...0xBF
             switch b {
             case 0x00...0x7F: need = 0
             case 0xC2...0xDF: need = 1
-            case 0xE0...0xEF: need = 2
-            case 0xF0...0xF4: need = 3
+            case 0xE0: need = 2; second = 0xA0...0xBF
+            case 0xED: need = 2; second = 0x80...0x9F
+            case 0xE1...0xEF: need = 2
+            case 0xF0: need = 3; second = 0x90...0xBF
+            case 0xF4: need = 3; second = 0x80...0x8F
+            case 0xF1...0xF3: need = 3
             default: return (line, column)
             }
             if i + need >= bytes.count && need > 0 { return (line, column) }
+            if need > 0 && !second.contains(bytes[i + 1]) { return (line, column) }
             for k in 0..<need where bytes[i + 1 + k] & 0xC0 != 0x80 { return (line, column) }
             if b == 0x0A { line += 1; column = 1 } else { column += 1 }
             i += need + 1

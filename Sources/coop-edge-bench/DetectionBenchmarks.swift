@@ -1,3 +1,4 @@
+import CMallocCounter
 import Detection
 import Foundation
 #if canImport(Glibc)
@@ -7,10 +8,9 @@ import Glibc
 /// Detector benchmarks: time per sample at window 256, heap growth per sample in steady state,
 /// memory per channel, and replay throughput over the labelled traces.
 ///
-/// How allocations are measured: glibc `mallinfo2()` before and after a steady-state run; the
-/// difference of `uordblks + hblkhd` (bytes in use) divided by the sample count. This catches any
-/// allocation that is retained, not a transient malloc+free pair; to count transient allocations too,
-/// run the binary under an LD_PRELOAD malloc counter (docs/detection.md shows how).
+/// How allocations are measured: every malloc/calloc/realloc call in the process is counted by
+/// CMallocCounter (malloc interposed in the bench executable), before and after a steady-state run.
+/// Memory per channel is the growth of resident memory while 1000 detectors are created.
 enum DetectionBenchmarks {
     static func run() {
         print("== Detection")
@@ -32,28 +32,15 @@ enum DetectionBenchmarks {
         return out
     }
 
-    /// Bytes in use on the glibc heap (`mallinfo2().uordblks + hblkhd`), or nil where it cannot be read.
-    /// Glibc's module map does not include <malloc.h>, so the function is looked up with `dlsym`. It returns
-    /// an 80-byte struct, which the x86-64 SysV ABI returns through a hidden pointer in the first argument
-    /// register; that lets Swift call it as `(pointer) -> pointer`. On other architectures (aarch64 passes the
-    /// pointer in x8) this is not possible without a C shim, and the benchmark says n/a.
-    private static func heapInUse() -> Int? {
-        #if canImport(Glibc) && arch(x86_64)
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallinfo2") else { return nil }
-        typealias Fn = @convention(c) (UnsafeMutableRawPointer) -> UnsafeMutableRawPointer?
-        let fn = unsafeBitCast(symbol, to: Fn.self)
-        var info = [Int](repeating: 0, count: 10)  // struct mallinfo2: ten size_t fields
-        info.withUnsafeMutableBytes { _ = fn($0.baseAddress!) }
-        return info[7] + info[4]  // uordblks + hblkhd
-        #else
-        return nil
-        #endif
+    /// Resident memory of this process, from /proc/self/statm (pages × page size).
+    static func heapBytes() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8),
+              let resident = text.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return 0 }
+        return resident * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    private static func perSampleText(_ before: Int?, _ after: Int?, _ samples: Double) -> String {
-        guard let before, let after else { return "n/a" }
-        return String(format: "%.4f", Double(after - before) / samples)
-    }
+    /// malloc calls so far in this process (CMallocCounter interposes malloc in this executable).
+    private static func mallocs() -> UInt64 { coop_malloc_count() }
 
     private static func perSample() {
         let channels = 64
@@ -67,7 +54,7 @@ enum DetectionBenchmarks {
             for i in 0..<warm {
                 for c in 0..<channels { sink += detectors[c].update(time: Double(i) * interval, value: values[i] + Double(c) * 0.01).score }
             }
-            let before = heapInUse()
+            let before = mallocs()
             let clock = ContinuousClock()
             let start = clock.now
             for i in warm..<(warm + steady) {
@@ -76,23 +63,23 @@ enum DetectionBenchmarks {
                 for c in 0..<channels { sink += detectors[c].update(time: t, value: v + Double(c) * 0.01).score }
             }
             let elapsed = clock.now - start
-            let after = heapInUse()
+            let after = mallocs()
             let samples = Double(steady * channels)
             let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-            print("\(kind.rawValue): \(String(format: "%.1f", ns / samples)) ns/sample/channel (window \(detectors[0].config.window), \(channels) channels), heap growth \(perSampleText(before, after, samples)) bytes/sample (sink \(Int(sink) % 10))")
+            print("\(kind.rawValue): \(String(format: "%.1f", ns / samples)) ns/sample/channel (window \(detectors[0].config.window), \(channels) channels), \(String(format: "%.4f", Double(after - before) / samples)) mallocs/sample (sink \(Int(sink) % 10))")
         }
     }
 
     private static func memoryPerChannel() {
         let n = 1000
         for kind in ChannelKind.allCases {
-            let before = heapInUse()
+            let before = heapBytes()
             var detectors: [ChannelDetector] = []
             detectors.reserveCapacity(n)
             for c in 0..<n { detectors.append(ChannelDetector(channel: "ch\(c)", config: .defaults(for: kind))) }
-            let after = heapInUse()
+            let after = heapBytes()
             let inline = MemoryLayout<ChannelDetector>.stride
-            let heap = before.flatMap { b in after.map { String(($0 - b) / n) } } ?? "n/a"
+            let heap = String((after - before) / n)
             print("\(kind.rawValue): \(heap) bytes/channel (heap, including the \(inline) bytes inline)")
             withExtendedLifetime(detectors) {}
         }

@@ -1,5 +1,8 @@
 import ArgumentParser
+import Agent
+import Config
 import Detection
+import EdgeCore
 import Foundation
 
 /// `coop-edge replay`: runs the daemon's own `ChannelDetector` over recorded `timestamp,value` CSV files
@@ -28,7 +31,16 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, help: "Print each alert raise/clear message.")
     var events = false
 
+    @Option(name: .long, help: "A site file: use the detector settings the daemon uses for --channel.")
+    var config: String?
+
+    @Option(name: .long, help: "With --config: the channel as device.channel, e.g. cold-room-1.temperature.")
+    var channel: String?
+
     func validate() throws {
+        if (config == nil) != (channel == nil) {
+            throw ValidationError("--config and --channel go together")
+        }
         if let kind, Self.parseKind(kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use cold_room, soil_moisture, weight (or scale) or generic")
         }
@@ -50,9 +62,29 @@ struct Replay: ParsableCommand {
         return ChannelKind(rawValue: t)
     }
 
+    /// The daemon's own settings for `--channel` in `--config`, or nil without them.
+    private func siteConfig() throws -> (ChannelKind, DetectorConfig)? {
+        guard let config, let channel else { return nil }
+        let site: Site
+        do { site = try ConfigLoader.loadSite(path: config) } catch {
+            for d in error.diagnostics { Self.warn(d.description) }
+            throw ExitCode(1)
+        }
+        let parts = channel.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let device = site.devices.first(where: { $0.name == parts[0] }),
+              let spec = device.channels.first(where: { $0.name == parts[1] }) else {
+            Self.warn("no channel '\(channel)' in \(config); channels: \(site.devices.flatMap { d in d.channels.map { "\(d.name).\($0.name)" } }.joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        let kind = self.kind.flatMap(Self.parseKind) ?? device.detectorKind(for: spec).flatMap(ChannelKind.init(rawValue:)) ?? .generic
+        return (kind, AlertEngine.detectorConfig(kind: kind, device: device, spec: spec))
+    }
+
     func run() throws {
         let fm = FileManager.default
-        let forced = kind.flatMap(Self.parseKind)
+        let fromSite = try siteConfig()
+        let forced = fromSite?.0 ?? kind.flatMap(Self.parseKind)
+        let detectorConfig = fromSite?.1
         var isDir: ObjCBool = false
         _ = fm.fileExists(atPath: input, isDirectory: &isDir)
         let started = Date()
@@ -72,7 +104,7 @@ struct Replay: ParsableCommand {
                 let dst = outRoot.appendingPathComponent(item.output)
                 do {
                     try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    totalRows += try replayFile(src, to: dst, kind: item.kind, label: item.input)
+                    totalRows += try replayFile(src, to: dst, kind: item.kind, config: detectorConfig, label: item.input)
                 } catch {
                     failures += 1
                     Self.warn("\(src.path): \(error.localizedDescription)")
@@ -89,7 +121,7 @@ struct Replay: ParsableCommand {
             }
             let k = forced ?? ReplayPlan.inferKind(path: src.path)
             do {
-                totalRows += try replayFile(src, to: dst, kind: k, label: input)
+                totalRows += try replayFile(src, to: dst, kind: k, config: detectorConfig, label: input)
             } catch {
                 failures += 1
                 Self.warn("\(src.path): \(error.localizedDescription)")
@@ -102,11 +134,11 @@ struct Replay: ParsableCommand {
     }
 
     /// Replays one file; returns its row count. Throws only for I/O errors (unreadable file, unwritable output).
-    private func replayFile(_ src: URL, to dst: URL, kind: ChannelKind, label: String) throws -> Int {
+    private func replayFile(_ src: URL, to dst: URL, kind: ChannelKind, config: DetectorConfig?, label: String) throws -> Int {
         let data = try Data(contentsOf: src)
         let channel = src.deletingPathExtension().lastPathComponent
         let result = data.withUnsafeBytes { raw in
-            ReplayCSV.replay(bytes: raw.bindMemory(to: UInt8.self), kind: kind, channel: channel)
+            ReplayCSV.replay(bytes: raw.bindMemory(to: UInt8.self), kind: kind, config: config, channel: channel)
         }
         try Data(result.output).write(to: dst)
         var report = ""

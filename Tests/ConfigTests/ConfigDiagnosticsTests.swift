@@ -103,7 +103,7 @@ struct ConfigDiagnosticsTests {
         let diagnostics = ConfigLoader.check(sitePath: path)
         #expect(diagnostics.map(\.file) == [profilePath])
         #expect(diagnostics.map(Located.init) == [
-            Located(5, 3, "", "duplicate key 'temperature': each key may appear once in a mapping"),
+            Located(5, 3, "", "duplicate key 'temperature': each key may appear once in a mapping (first at line 3)"),
         ])
     }
 

@@ -87,16 +87,16 @@ public enum RegisterCodec {
 
     private static func roundedInt(_ x: Double) -> Int {
         guard x.isFinite else { return x > 0 ? Int.max : (x < 0 ? Int.min : 0) }
-        if x >= 9.2e18 { return Int.max }
-        if x <= -9.2e18 { return Int.min }
+        if x >= 0x1p63 { return Int.max }
+        if x < -0x1p63 { return Int.min }
         return Int(x.rounded())
     }
 
-    /// Decimal places needed to show multiples of `x` exactly (0.1 → 1, 0.25 → 2, 10 → 0), at most 6.
+    /// Decimal places needed to show multiples of `x` exactly (0.1 → 1, 0.25 → 2, 10 → 0, 1e-9 → 6), at most 6: the precision a reading can carry.
     static func decimals(of x: Double) -> Int {
         var d = 0
         var v = abs(x)
-        while d < 6 && abs(v - v.rounded()) > 1e-9 * max(1, v) {
+        while d < 6 && v > 0 && abs(v - v.rounded()) > 1e-9 * v {
             v *= 10
             d += 1
         }

@@ -9,9 +9,11 @@ public struct Site: Sendable {
     public var buses: [BusConfig]
     public var devices: [DeviceConfig]
     public var alerts: [AlertRuleConfig]
+    public var spoilage: [SpoilageRuleConfig]
 
     public init(coop: String, site: String, topicPrefix: String? = nil, broker: BrokerConfig,
-                storage: StorageConfig, buses: [BusConfig], devices: [DeviceConfig], alerts: [AlertRuleConfig] = []) {
+                storage: StorageConfig, buses: [BusConfig], devices: [DeviceConfig], alerts: [AlertRuleConfig] = [],
+                spoilage: [SpoilageRuleConfig] = []) {
         self.coop = coop
         self.site = site
         self.topicPrefix = topicPrefix ?? "coop/\(coop)/\(site)"
@@ -20,11 +22,14 @@ public struct Site: Sendable {
         self.buses = buses
         self.devices = devices
         self.alerts = alerts
+        self.spoilage = spoilage
     }
 
     public func stateTopic(device: String) -> String { "\(topicPrefix)/\(device)/state" }
     public var statusTopic: String { "\(topicPrefix)/status" }
     public var alertsTopic: String { "\(topicPrefix)/alerts" }
+    /// Retained: the alerts active now, so a dashboard that connects late sees them.
+    public var activeAlertsTopic: String { "\(topicPrefix)/alerts/active" }
 
     public func devices(on bus: String) -> [DeviceConfig] { devices.filter { $0.bus == bus } }
 }
@@ -111,14 +116,29 @@ public struct DeviceConfig: Sendable, Equatable {
     public var pollMS: Int
     /// Channels of the profile this device publishes (all by default).
     public var channels: [ChannelSpec]
+    /// Anomaly detector per channel name: `cold_room`, `soil_moisture`, `weight`, `generic` or
+    /// `off`. Channels not named use their kind's default (soil moisture and weight are watched).
+    public var detect: [String: String]
 
-    public init(name: String, bus: String, slave: Int, profile: Profile, pollMS: Int, channels: [ChannelSpec]? = nil) {
+    public init(name: String, bus: String, slave: Int, profile: Profile, pollMS: Int, channels: [ChannelSpec]? = nil,
+                detect: [String: String] = [:]) {
         self.name = name
         self.bus = bus
         self.slave = slave
         self.profile = profile
         self.pollMS = pollMS
         self.channels = channels ?? profile.channels
+        self.detect = detect
+    }
+
+    /// The detector kind for a channel, or nil when it is not watched.
+    public func detectorKind(for channel: ChannelSpec) -> String? {
+        if let explicit = detect[channel.name] { return explicit == "off" ? nil : explicit }
+        switch channel.kind {
+        case "soil_moisture": return "soil_moisture"
+        case "weight": return "weight"
+        default: return nil
+        }
     }
 }
 
@@ -141,5 +161,37 @@ public struct AlertRuleConfig: Sendable, Equatable {
         self.forSeconds = forSeconds
         self.severity = severity
         self.message = message
+    }
+}
+
+/// A storage room's heat budget for one commodity: degree-hours above a safe temperature (or a Q10
+/// shelf-life model), with alerts when given shares of the budget are used.
+public struct SpoilageRuleConfig: Sendable, Equatable {
+    public var device: String
+    public var channel: String
+    public var commodity: String
+    public var room: String
+    /// Degree-hours model: temperature above `safe` accumulates, `budgetDegreeHours` is the allowance.
+    public var safe: Double?
+    public var budgetDegreeHours: Double?
+    /// Q10 model: shelf life at `reference` °C, and the factor per 10 °C.
+    public var reference: Double?
+    public var shelfLifeHours: Double?
+    public var q10: Double?
+    public var alertAt: [Double]
+
+    public init(device: String, channel: String, commodity: String, room: String, safe: Double? = nil,
+                budgetDegreeHours: Double? = nil, reference: Double? = nil, shelfLifeHours: Double? = nil,
+                q10: Double? = nil, alertAt: [Double] = [0.6, 1.0]) {
+        self.device = device
+        self.channel = channel
+        self.commodity = commodity
+        self.room = room
+        self.safe = safe
+        self.budgetDegreeHours = budgetDegreeHours
+        self.reference = reference
+        self.shelfLifeHours = shelfLifeHours
+        self.q10 = q10
+        self.alertAt = alertAt
     }
 }

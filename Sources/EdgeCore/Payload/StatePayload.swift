@@ -47,7 +47,8 @@ public enum Timestamp {
     /// `2026-11-27T05:00:00.123Z` for seconds since 1970.
     public static func iso8601(_ t: Double) -> String {
         guard t.isFinite else { return "1970-01-01T00:00:00.000Z" }
-        var ms = Int64((t * 1000).rounded(.down))
+        // Truncate to the millisecond, with a microsecond of slack for binary fractions (1.001 * 1000 = 1000.99999…).
+        var ms = Int64((t * 1000 + 0.001).rounded(.down))
         if ms < 0 { ms = 0 }
         let days = Int(ms / 86_400_000)
         let rem = Int(ms % 86_400_000)

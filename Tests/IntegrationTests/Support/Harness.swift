@@ -147,9 +147,9 @@ func writeSite(_ dir: TempDir, name: String = "site.yaml", modbusPort: Int, brok
 final class Simulator: Sendable {
     let process: TestProcess
     let port: Int
-    init(site: String, port: Int, hold: Bool = true, seed: Int = 7) async throws {
+    init(site: String, port: Int, hold: Bool = true, seed: Int = 7, speed: Double = 1) async throws {
         self.port = port
-        var args = ["--site", site, "--seed", "\(seed)", "--port", "\(port)"]
+        var args = ["--site", site, "--seed", "\(seed)", "--port", "\(port)", "--speed", "\(speed)"]
         if hold { args.append("--hold") }
         process = try TestProcess(try Binaries.path("coop-edge-sim"), args, name: "sim")
         try await process.waitForLine(timeout: .seconds(10), "listening") { $0.hasPrefix("listening") }

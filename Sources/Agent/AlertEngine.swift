@@ -1,0 +1,195 @@
+public import Detection
+public import EdgeCore
+internal import Foundation
+
+/// Runs the site's detectors and farmer rules over every poll and turns their raise/clear events
+/// into outbox messages. Pure computation on the recorder's task; no I/O of its own.
+///
+/// Keeps the set of active alerts, published retained on `…/alerts/active` each time it changes,
+/// so a dashboard that connects late sees what is wrong now.
+public struct AlertEngine: Sendable {
+    struct Watched: Sendable {
+        var detector: ChannelDetector?
+        var thresholds: [ThresholdMonitor]
+        var spoilage: [SpoilageMonitor]
+        let spec: ChannelSpec
+    }
+
+    private let site: Site
+    /// By device, then channel name.
+    private var watched: [String: [String: Watched]] = [:]
+    /// Active alerts by `device.channel/kind`.
+    public private(set) var active: [String: (device: String, event: AlertEvent)] = [:]
+
+    public init(site: Site) {
+        self.site = site
+        for device in site.devices {
+            var byChannel: [String: Watched] = [:]
+            for spec in device.channels {
+                var detector: ChannelDetector? = nil
+                if let kindName = device.detectorKind(for: spec), let kind = ChannelKind(rawValue: kindName) {
+                    detector = ChannelDetector(channel: "\(device.name).\(spec.name)",
+                                               config: Self.detectorConfig(kind: kind, device: device, spec: spec))
+                }
+                let thresholds = site.alerts.filter { $0.device == device.name && $0.channel == spec.name }.map {
+                    ThresholdMonitor(rule: ThresholdRule(channel: "\(device.name).\(spec.name)", above: $0.above, below: $0.below,
+                                                         duration: $0.forSeconds, severity: Severity(rawValue: $0.severity) ?? .warning,
+                                                         message: $0.message, unit: spec.unit))
+                }
+                let spoilage = site.spoilage.filter { $0.device == device.name && $0.channel == spec.name }.compactMap { rule -> SpoilageMonitor? in
+                    let model: SpoilageBudget.Model
+                    if let safe = rule.safe, let budget = rule.budgetDegreeHours {
+                        model = .degreeMinutes(safe: safe, budget: budget * 60)
+                    } else if let reference = rule.reference, let life = rule.shelfLifeHours, let q10 = rule.q10 {
+                        model = .q10(reference: reference, shelfLifeHours: life, q10: q10)
+                    } else {
+                        return nil
+                    }
+                    return SpoilageMonitor(budget: SpoilageBudget(channel: "\(device.name).\(spec.name)", commodity: rule.commodity,
+                                                                  room: rule.room, model: model, alertShares: rule.alertAt))
+                }
+                if detector != nil || !thresholds.isEmpty || !spoilage.isEmpty {
+                    byChannel[spec.name] = Watched(detector: detector, thresholds: thresholds, spoilage: spoilage, spec: spec)
+                }
+            }
+            if !byChannel.isEmpty { watched[device.name] = byChannel }
+        }
+    }
+
+    /// The detector settings the daemon uses for a channel (replay uses the same).
+    public static func detectorConfig(kind: ChannelKind, device: DeviceConfig, spec: ChannelSpec) -> DetectorConfig {
+        var config = DetectorConfig.defaults(for: kind, sampleInterval: Double(device.pollMS) / 1000)
+        config.unit = spec.unit
+        if let valid = spec.valid {
+            config.validMin = valid.lowerBound
+            config.validMax = valid.upperBound
+        }
+        config.sentinels = spec.sentinels.map { RegisterCodec.engineering(raw: $0, channel: spec) }
+        return config
+    }
+
+    /// Channels watched by at least one detector or rule.
+    public var watchedCount: Int { watched.values.reduce(0) { $0 + $1.count } }
+
+    /// Feeds one poll through every detector and rule of its device; returns the events it caused.
+    public mutating func process(_ sample: DeviceSample) -> [AlertEvent] {
+        guard var channels = watched[sample.device] else { return [] }
+        var events: [AlertEvent] = []
+        for reading in sample.readings {
+            guard var w = channels[reading.channel] else { continue }
+            // A sentinel reaches the detector as the firmware's marker value, so it can say so.
+            var value = reading.value
+            if reading.quality == .sentinel, let marker = w.spec.sentinels.first {
+                value = RegisterCodec.engineering(raw: marker, channel: w.spec)
+            }
+            if var d = w.detector {
+                if let e = d.update(time: sample.time, value: value).event { events.append(e) }
+                w.detector = d
+            }
+            let plain = reading.quality == .sentinel ? nil : reading.value
+            for i in w.thresholds.indices {
+                if let e = w.thresholds[i].update(time: sample.time, value: plain) { events.append(e) }
+            }
+            for i in w.spoilage.indices {
+                if let e = w.spoilage[i].update(time: sample.time, value: plain) { events.append(e) }
+            }
+            channels[reading.channel] = w
+        }
+        watched[sample.device] = channels
+        for e in events {
+            let key = "\(e.channel)/\(e.kind.rawValue)"
+            if e.phase == .raise { active[key] = (sample.device, e) } else { active.removeValue(forKey: key) }
+        }
+        return events
+    }
+
+    /// The JSON of one event, for `…/alerts`.
+    public func eventPayload(_ e: AlertEvent, device: String, seq: UInt64) -> [UInt8] {
+        var w = JSONWriter()
+        write(e, device: device, into: &w, key: "\(site.site)/\(e.channel)/\(e.kind.rawValue)/\(e.phase.rawValue)/\(seq)")
+        return w.bytes
+    }
+
+    /// The JSON of the active set, for the retained `…/alerts/active`.
+    public func activePayload(time: Double) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.string("ts", Timestamp.iso8601(time))
+        w.beginArray("active")
+        for key in active.keys.sorted() {
+            guard let (device, e) = active[key] else { continue }
+            write(e, device: device, into: &w, key: nil)
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    private func write(_ e: AlertEvent, device: String, into w: inout JSONWriter, key: String?) {
+        w.beginObject()
+        w.string("phase", e.phase.rawValue)
+        w.string("device", device)
+        w.string("channel", String(e.channel.dropFirst(device.count + 1)))
+        w.string("kind", e.kind.rawValue)
+        w.string("severity", e.severity.rawValue)
+        w.number("value", e.value)
+        w.number("score", (e.score * 1000).rounded() / 1000)
+        w.string("reason", e.reason)
+        w.string("message", e.message)
+        w.string("ts", Timestamp.iso8601(e.time))
+        w.number("time", e.time)
+        if e.phase == .clear { w.number("duration_s", e.duration.rounded()) }
+        if let key { w.string("key", key) }
+        w.endObject()
+    }
+
+    // MARK: Baselines that survive a restart
+
+    struct Saved: Codable {
+        var detectors: [String: ChannelDetectorSnapshot]
+        var spoilageUsed: [String: Double]
+    }
+
+    /// Detector baselines and spoilage budgets used so far, as bytes for the outbox's state table.
+    public func snapshot() -> [UInt8] {
+        var saved = Saved(detectors: [:], spoilageUsed: [:])
+        for (device, channels) in watched {
+            for (name, w) in channels {
+                if let d = w.detector { saved.detectors["\(device).\(name)"] = d.snapshot() }
+                for m in w.spoilage { saved.spoilageUsed["\(device).\(name)/\(m.budget.commodity)"] = m.used }
+            }
+        }
+        return (try? [UInt8](JSONEncoder().encode(saved))) ?? []
+    }
+
+    /// Restores what `snapshot()` saved; channels or settings that changed since start afresh.
+    /// Returns how many detectors got their baseline back.
+    @discardableResult
+    public mutating func restore(_ bytes: [UInt8]) -> Int {
+        guard let saved = try? JSONDecoder().decode(Saved.self, from: Data(bytes)) else { return 0 }
+        var restored = 0
+        for (device, channels) in watched {
+            var updated = channels
+            for (name, w) in channels {
+                var w = w
+                if var d = w.detector, let snap = saved.detectors["\(device).\(name)"], d.restore(snap) {
+                    w.detector = d
+                    restored += 1
+                    if d.isAlerting, let kind = snap.alertKind {
+                        let e = AlertEvent(phase: .raise, channel: "\(device).\(name)", time: snap.alertSince ?? 0, severity: d.config.processSeverity,
+                                           kind: kind, value: nil, score: 1, reason: "active before the restart", message: "still active after a restart")
+                        active["\(device).\(name)/\(kind.rawValue)"] = (device, e)
+                    }
+                }
+                for i in w.spoilage.indices {
+                    if let used = saved.spoilageUsed["\(device).\(name)/\(w.spoilage[i].budget.commodity)"] {
+                        w.spoilage[i] = SpoilageMonitor(budget: w.spoilage[i].budget, used: used)
+                    }
+                }
+                updated[name] = w
+            }
+            watched[device] = updated
+        }
+        return restored
+    }
+}

@@ -1,2 +1,0 @@
-import ArgumentParser
-let extraCommands: [any ParsableCommand.Type] = []
