@@ -28,12 +28,14 @@ let package = Package(
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // glibc's <sys/timex.h>, which Swift's Glibc module leaves out (clock synchronisation).
+        .systemLibrary(name: "CPlatform"),
 
         .target(name: "IOThread", swiftSettings: strict),
         .target(name: "EdgeCore", swiftSettings: strict),
         .target(name: "Detection", dependencies: ["EdgeCore"], swiftSettings: strict),
         .target(name: "Config", dependencies: ["EdgeCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
-        .target(name: "Modbus", dependencies: ["EdgeCore", "CModbus", "IOThread"], swiftSettings: strict),
+        .target(name: "Modbus", dependencies: ["EdgeCore", "CModbus", "CPlatform", "IOThread"], swiftSettings: strict),
         .target(name: "Outbox", dependencies: ["EdgeCore", "CSQLite", "IOThread"], swiftSettings: strict),
         .target(name: "MQTT", dependencies: ["CMosquitto", "IOThread"], swiftSettings: strict),
         .target(

@@ -144,9 +144,11 @@ public actor Publisher: Service {
         catch { logger.error("could not mark delivered messages; they will be sent again", metadata: ["error": "\(error)"]) }
     }
 
-    /// Hands pending messages to libmosquitto until the window is full.
+    /// Hands pending messages to libmosquitto until the window is full. Refills only once the
+    /// window is half empty, so a steady stream of PUBACKs costs one outbox query per half window,
+    /// not one per message.
     private func fillWindow() async {
-        guard connected else { return }
+        guard connected, inflight.count <= maxInflight / 2 else { return }
         while inflight.count < maxInflight && !exhausted {
             let room = maxInflight - inflight.count
             var batch: [StoredMessage] = []

@@ -78,8 +78,12 @@ public actor MQTTClient {
     public nonisolated let events: AsyncStream<MQTTEvent>
     private let sink: EventSink
     private let options: MQTTOptions
-    private var mosq: OpaquePointer?
-    private var loopRunning = false
+    private var handle: MosquittoHandle?
+    private var mosq: OpaquePointer? { handle?.raw }
+    private var loopRunning: Bool {
+        get { handle?.loopRunning ?? false }
+        set { handle?.loopRunning = newValue }
+    }
 
     private static let initOnce: Void = { mosquitto_lib_init(); return () }()
 
@@ -90,11 +94,9 @@ public actor MQTTClient {
         self.sink = EventSink(continuation)
     }
 
-    isolated deinit {
-        if let mosq {
-            if loopRunning { mosquitto_loop_stop(mosq, true) }
-            mosquitto_destroy(mosq)
-        }
+    // Not an `isolated deinit` (see ModbusConnection): the handle stops the network thread and
+    // destroys the client in its own deinit.
+    deinit {
         sink.continuation.finish()
         executor.shutdown()
     }
@@ -108,7 +110,7 @@ public actor MQTTClient {
         guard let m = mosquitto_new(options.clientID, true, Unmanaged.passUnretained(sink).toOpaque()) else {
             throw MQTTError(.other, "cannot create an MQTT client (out of memory?)")
         }
-        mosq = m
+        handle = MosquittoHandle(m, sink: sink)
         mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
         mosquitto_max_inflight_messages_set(m, UInt32(options.maxInflight))
         mosquitto_reconnect_delay_set(m, UInt32(options.reconnectDelay.min), UInt32(options.reconnectDelay.max), true)
@@ -199,13 +201,29 @@ public actor MQTTClient {
         mosquitto_disconnect(mosq)
         if loopRunning { mosquitto_loop_stop(mosq, false) }
         loopRunning = false
-        mosquitto_destroy(mosq)
-        self.mosq = nil
+        handle = nil
         sink.continuation.finish()
     }
 
     private func check(_ rc: Int32, _ what: String) throws(MQTTError) {
         guard rc != MOSQ_ERR_SUCCESS.rawValue else { return }
         throw MQTTError(.invalid, "\(what) failed: \(String(cString: mosquitto_strerror(rc)))", mosquittoCode: rc)
+    }
+}
+
+/// Owns one `struct mosquitto*`. Its deinit stops the network thread before destroying the client,
+/// and it keeps the callbacks' sink alive until then, so no callback can see a freed userdata.
+final class MosquittoHandle {
+    let raw: OpaquePointer
+    var loopRunning = false
+    private let sink: EventSink
+    init(_ raw: OpaquePointer, sink: EventSink) {
+        self.raw = raw
+        self.sink = sink
+    }
+    deinit {
+        if loopRunning { mosquitto_loop_stop(raw, true) }
+        mosquitto_destroy(raw)
+        withExtendedLifetime(sink) {}
     }
 }

@@ -1,3 +1,4 @@
+internal import CPlatform
 public import EdgeCore
 internal import Foundation
 
@@ -84,6 +85,7 @@ extension ModbusConnection {
         }
         let ms = Double(started.duration(to: .now).components.attoseconds) / 1e15 + Double(started.duration(to: .now).components.seconds) * 1000
         return DeviceSample(device: device.name, time: wall, monotonic: Double(mono.tv_sec) + Double(mono.tv_nsec) / 1e9,
+                            clockSynced: CPlatform_clock_synced() != 0,
                             readings: readings.enumerated().map { $1 ?? missing(device.channels[$0], ModbusError(.badData, "not read")) },
                             durationMS: ms)
     }

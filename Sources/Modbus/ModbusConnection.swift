@@ -1,4 +1,5 @@
 internal import CModbus
+internal import CPlatform
 public import EdgeCore
 internal import IOThread
 internal import Foundation
@@ -12,7 +13,12 @@ public actor ModbusConnection {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     public nonisolated let config: BusConfig
-    private var ctx: OpaquePointer?
+    /// The libmodbus context, freed when the connection goes away.
+    private var handle: ModbusContext?
+    private var ctx: OpaquePointer? {
+        get { handle?.raw }
+        set { handle = newValue.map(ModbusContext.init) }
+    }
     private var connected = false
     private var lastRequestEnd: ContinuousClock.Instant?
 
@@ -21,11 +27,9 @@ public actor ModbusConnection {
         self.executor = IOThreadExecutor(name: "modbus-\(config.name)")
     }
 
-    isolated deinit {
-        if let ctx {
-            modbus_close(ctx)
-            modbus_free(ctx)
-        }
+    // Not an `isolated deinit`: with cross-module optimisation (release builds) Swift 6.3 fails
+    // with "circular reference" on one here. The context is freed by its owner class instead.
+    deinit {
         executor.shutdown()
     }
 
@@ -190,5 +194,16 @@ public actor ModbusConnection {
     static func errnoText(_ e: Int32) -> String {
         guard let s = modbus_strerror(e) else { return "error \(e)" }
         return String(cString: s)
+    }
+}
+
+/// Owns one `modbus_t*`: closes and frees it when the last reference goes, which is the
+/// connection actor's own deinit, so no other thread can be using it then.
+final class ModbusContext {
+    let raw: OpaquePointer
+    init(_ raw: OpaquePointer) { self.raw = raw }
+    deinit {
+        modbus_close(raw)
+        modbus_free(raw)
     }
 }

@@ -62,8 +62,8 @@ public actor Outbox {
         self.executor = IOThreadExecutor(name: "outbox")
     }
 
-    isolated deinit {
-        db?.close()
+    // The connection closes itself in its own deinit (see ModbusConnection on isolated deinit).
+    deinit {
         executor.shutdown()
     }
 

@@ -27,7 +27,7 @@ struct Run: AsyncParsableCommand {
         }
         let logger = Logger(label: "coop-edge")
         do {
-            try await Agent.run(site: site, logger: logger)
+            try await CoopEdgeAgent.run(site: site, logger: logger)
         } catch {
             logger.critical("agent stopped: \(error)")
             throw ExitCode(1)

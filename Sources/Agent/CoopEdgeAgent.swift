@@ -11,7 +11,7 @@ internal import UnixSignals
 /// Shutdown is graceful and ordered (services stop in reverse order): polling stops first, the
 /// recorder commits what was polled, the publisher hands the broker what it can within a few
 /// seconds and says `offline`, then the outbox is checkpointed and closed.
-public enum Agent {
+public enum CoopEdgeAgent {
     /// Runs until SIGTERM or SIGINT (or `signals` is empty and the task is cancelled).
     public static func run(site: Site, logger: Logger, handleSignals: Bool = true) async throws {
         var site = site

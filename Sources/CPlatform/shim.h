@@ -1,0 +1,14 @@
+#ifndef COOPEDGE_CPLATFORM_SHIM_H
+#define COOPEDGE_CPLATFORM_SHIM_H
+#include <sys/timex.h>
+
+// 1 when the kernel says the clock is synchronised (NTP has set it), 0 when not, -1 on error.
+// adjtimex with modes 0 only reads; any user may call it. Glibc's Swift module does not export
+// <sys/timex.h>, hence this shim.
+static inline int CPlatform_clock_synced(void) {
+    struct timex tx = {0};
+    int state = adjtimex(&tx);
+    if (state == -1) return -1;
+    return (state == TIME_ERROR || (tx.status & STA_UNSYNC)) ? 0 : 1;
+}
+#endif
