@@ -11,7 +11,12 @@ pids=()
 cleanup() {
   trap - INT TERM EXIT
   echo; echo "stopping…"
-  for (( i=${#pids[@]}-1; i>=0; i-- )); do kill -TERM "${pids[$i]}" 2>/dev/null; done
+  # Newest first, each waited for: the agent flushes to the broker before the broker goes.
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do
+    kill -TERM "${pids[$i]}" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "${pids[$i]}" 2>/dev/null || break; sleep 0.1; done
+  done
+  pkill -P $$ 2>/dev/null  # the tail feeding the simulator's stdin
   wait 2>/dev/null
   echo "demo stopped; the outbox stays in demo-state/ (coop-edge status --config $SITE)"
 }

@@ -78,6 +78,16 @@ public struct Recorder: Service {
                 committed += messages.count
                 onCommit()
             } catch {
+                if let e = error as? OutboxError, e.code == .diskFull {
+                    // The card is full: make room by dropping the oldest undelivered readings
+                    // (counted), so the newest keep being recorded.
+                    do {
+                        let dropped = try await outbox.relieveFullDisk()
+                        logger.error("disk full: dropped the oldest undelivered readings to keep recording", metadata: ["dropped": "\(dropped)"])
+                    } catch {
+                        logger.critical("disk full and no room could be freed", metadata: ["error": "\(error)"])
+                    }
+                }
                 logger.error("could not store readings; holding them in memory and retrying", metadata: ["error": "\(error)", "polls": "\(batch.count)"])
                 carry = Array(batch.suffix(queue.capacity))
                 engine = engineBefore  // the same polls go through the detectors again on retry

@@ -1,6 +1,7 @@
 public import EdgeCore
 internal import IOThread
 internal import Foundation
+internal import Glibc
 
 /// Which queue a message waits in. Alerts always leave before the reading backlog.
 public enum Lane: Int, Sendable, CaseIterable {
@@ -82,6 +83,7 @@ public actor Outbox {
         }
         let db = try SQLiteConnection(path: config.path)
         self.db = db
+        refillBallast()
         do throws(OutboxError) {
             try db.exec("PRAGMA busy_timeout = 5000")
             // Only takes effect on a new file: lets retention give pages back to the card.
@@ -273,6 +275,52 @@ public actor Outbox {
         s.bind(1, key)
         defer { s.reset() }
         return try s.step() ? s.blob(0) : nil
+    }
+
+    // MARK: A full disk
+
+    /// Size of the ballast file kept beside the database. When the card fills up, even the
+    /// DELETEs and checkpoints that would free space need a little room (FIELD-NOTES.md); deleting
+    /// the ballast provides it.
+    public static let ballastBytes = 256 * 1024
+    private var ballastPath: String { config.path + ".ballast" }
+
+    /// Writes the ballast file if it is missing and there is room for it. Best effort.
+    private func refillBallast() {
+        guard !FileManager.default.fileExists(atPath: ballastPath) else { return }
+        let fd = Glibc.open(ballastPath, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { return }
+        let chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        var written = 0
+        while written < Self.ballastBytes {
+            let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            written += n
+        }
+        let complete = written >= Self.ballastBytes && fsync(fd) == 0
+        Glibc.close(fd)
+        if !complete { unlink(ballastPath) }  // no room yet; try again after the next relief
+    }
+
+    /// Frees room after `append` failed with `.diskFull`: deletes the ballast, checkpoints the WAL
+    /// back into the database, then drops the oldest tenth of the undelivered readings (at least
+    /// `minimum`), counted in `dropped`. Returns how many readings were dropped. Alerts are kept.
+    @discardableResult
+    public func relieveFullDisk(minimum: Int = 100) throws(OutboxError) -> Int {
+        let db = try connection()
+        unlink(ballastPath)
+        try? db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+        let total = try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")
+        let batch = max(Int64(minimum), total / 10)
+        let s = try db.statement("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE lane = 1 ORDER BY id LIMIT ?1)")
+        s.bind(1, batch)
+        try s.step()
+        let dropped = db.changes
+        if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
+        try? db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+        try? db.exec("PRAGMA incremental_vacuum")
+        refillBallast()
+        return dropped
     }
 
     /// Checkpoints the WAL and closes the file. Later calls fail with `.open`.

@@ -70,6 +70,12 @@ struct Read: AsyncParsableCommand {
             throw ExitCode(1)
         }
         let connection = ModbusConnection(config: bus)
+        do {
+            try await connection.connect()
+        } catch {
+            printError("\(error.message)")  // says what to do: the dialout group, the adapter, the gateway
+            throw ExitCode(2)
+        }
         let sample = await connection.poll(device: device, plan: ReadPlan(channels: device.channels, maxPerRead: device.profile.maxRegistersPerRead))
         if json {
             print(String(decoding: StatePayload.encode(sample, seq: 0, site: site.site), as: UTF8.self))
