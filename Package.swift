@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "EdgeCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Agent", "Config", "EdgeCore", "Modbus", "Outbox", "MQTT", "IOThread",
+            dependencies: ["Agent", "Config", "Detection", "EdgeCore", "Modbus", "Outbox", "MQTT", "IOThread",
                            .product(name: "Logging", package: "swift-log")],
             exclude: ["Peers"],
             swiftSettings: strict

@@ -71,8 +71,22 @@ public struct AlertEngine: Sendable {
     /// Channels watched by at least one detector or rule.
     public var watchedCount: Int { watched.values.reduce(0) { $0 + $1.count } }
 
+    /// Wall-clock time and monotonic time of the first sample: detectors and rules run on
+    /// `anchor.wall + (monotonic - anchor.mono)`, a clock that never jumps. When NTP steps the
+    /// board's clock by hours, "above 8 °C for 15 minutes" still means fifteen real minutes.
+    private var anchor: (wall: Double, mono: Double)?
+
+    /// The steady detector time of a sample.
+    func steadyTime(_ sample: DeviceSample) -> Double {
+        guard let anchor else { return sample.time }
+        return anchor.wall + (sample.monotonic - anchor.mono)
+    }
+
     /// Feeds one poll through every detector and rule of its device; returns the events it caused.
+    /// Event times are on the steady clock; publish them with the sample's wall time.
     public mutating func process(_ sample: DeviceSample) -> [AlertEvent] {
+        if anchor == nil { anchor = (sample.time, sample.monotonic) }
+        let time = steadyTime(sample)
         guard var channels = watched[sample.device] else { return [] }
         var events: [AlertEvent] = []
         for reading in sample.readings {
@@ -83,19 +97,20 @@ public struct AlertEngine: Sendable {
                 value = RegisterCodec.engineering(raw: marker, channel: w.spec)
             }
             if var d = w.detector {
-                if let e = d.update(time: sample.time, value: value).event { events.append(e) }
+                if let e = d.update(time: time, value: value).event { events.append(e) }
                 w.detector = d
             }
             let plain = reading.quality == .sentinel ? nil : reading.value
             for i in w.thresholds.indices {
-                if let e = w.thresholds[i].update(time: sample.time, value: plain) { events.append(e) }
+                if let e = w.thresholds[i].update(time: time, value: plain) { events.append(e) }
             }
             for i in w.spoilage.indices {
-                if let e = w.spoilage[i].update(time: sample.time, value: plain) { events.append(e) }
+                if let e = w.spoilage[i].update(time: time, value: plain) { events.append(e) }
             }
             channels[reading.channel] = w
         }
         watched[sample.device] = channels
+        for i in events.indices { events[i].time = sample.time }  // published with the board's wall clock
         for e in events {
             let key = "\(e.channel)/\(e.kind.rawValue)"
             if e.phase == .raise { active[key] = (sample.device, e) } else { active.removeValue(forKey: key) }

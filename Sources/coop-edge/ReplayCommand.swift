@@ -136,7 +136,7 @@ struct Replay: ParsableCommand {
     /// Replays one file; returns its row count. Throws only for I/O errors (unreadable file, unwritable output).
     private func replayFile(_ src: URL, to dst: URL, kind: ChannelKind, config: DetectorConfig?, label: String) throws -> Int {
         let data = try Data(contentsOf: src)
-        let channel = src.deletingPathExtension().lastPathComponent
+        let channel = self.channel ?? src.deletingPathExtension().lastPathComponent
         let result = data.withUnsafeBytes { raw in
             ReplayCSV.replay(bytes: raw.bindMemory(to: UInt8.self), kind: kind, config: config, channel: channel)
         }

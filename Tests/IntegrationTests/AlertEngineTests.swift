@@ -1,0 +1,82 @@
+import Agent
+import Detection
+import EdgeCore
+import Foundation
+import Testing
+
+/// The agent's alert stage on its own: site rules and detectors over constructed polls.
+struct AlertEngineTests {
+    func site(_ rules: String = "") throws -> (Site, TempDir) {
+        let dir = try TempDir()
+        let path = try writeSite(dir, modbusPort: 1502, brokerPort: 1883, poll: "1m", extra: rules)
+        return (try ConfigLoaderShim.load(path), dir)
+    }
+
+    func sample(_ device: String, wall: Double, mono: Double, temperature: Double?, quality: Quality = .good) -> DeviceSample {
+        DeviceSample(device: device, time: wall, monotonic: mono, readings: [
+            Reading(channel: "temperature", value: temperature, quality: quality, unit: "°C"),
+            Reading(channel: "humidity", value: 88, quality: .good, unit: "%RH"),
+        ])
+    }
+
+    @Test("'above 8 °C for 15 minutes' counts real minutes: an NTP step of three hours mid-breach raises nothing")
+    func clockJumpDoesNotShortenDurations() throws {
+        let (site, _dir) = try site("alerts:\n  - { channel: cold-room-1.temperature, above: 8.0, for: 15m }")
+        var engine = AlertEngine(site: site)
+        let t0 = 1.8e9
+        #expect(engine.process(sample("cold-room-1", wall: t0, mono: 100, temperature: 9)).isEmpty)
+        // The wall clock jumps three hours ahead one minute later (NTP sync after boot).
+        #expect(engine.process(sample("cold-room-1", wall: t0 + 3 * 3600 + 60, mono: 160, temperature: 9)).isEmpty)
+        // Fifteen real minutes after the breach began, it raises, stamped with the board's clock.
+        let events = engine.process(sample("cold-room-1", wall: t0 + 3 * 3600 + 900, mono: 1000, temperature: 9.2))
+        #expect(events.count == 1)
+        #expect(events.first?.kind.rawValue == "threshold")
+        #expect(events.first?.time == t0 + 3 * 3600 + 900)
+        #expect(engine.active.count == 1)
+        _ = _dir
+    }
+
+    @Test("the active set and the event payloads say which device and channel, in the farmer's words")
+    func payloadsNameDeviceAndChannel() throws {
+        let (site, _dir) = try site("alerts:\n  - { channel: cold-room-2.temperature, below: 0.5, for: 0s, severity: critical, message: \"Room 2 is freezing the onions\" }")
+        var engine = AlertEngine(site: site)
+        let e = try #require(engine.process(sample("cold-room-2", wall: 1.8e9, mono: 1, temperature: -1)).first)
+        let event = try #require(try JSONSerialization.jsonObject(with: Data(engine.eventPayload(e, device: "cold-room-2", seq: 7))) as? [String: Any])
+        #expect(event["device"] as? String == "cold-room-2")
+        #expect(event["channel"] as? String == "temperature")
+        #expect(event["severity"] as? String == "critical")
+        #expect(event["message"] as? String == "Room 2 is freezing the onions")
+        #expect(event["key"] as? String == "farm-1/cold-room-2.temperature/threshold/raise/7")
+        let active = try #require(try JSONSerialization.jsonObject(with: Data(engine.activePayload(time: 1.8e9))) as? [String: Any])
+        #expect((active["active"] as? [[String: Any]])?.count == 1)
+        // Recovery clears it, and the active set empties.
+        let clear = engine.process(sample("cold-room-2", wall: 1.8e9 + 60, mono: 61, temperature: 2))
+        #expect(clear.first?.phase.rawValue == "clear")
+        #expect(engine.active.isEmpty)
+        _ = _dir
+    }
+
+    @Test("baselines and spent heat budgets survive a restart")
+    func snapshotRestores() throws {
+        let (site, _dir) = try site("spoilage:\n  - { channel: cold-room-1.temperature, commodity: onions, safe: 4.0, budget_degree_hours: 10 }")
+        var engine = AlertEngine(site: site)
+        for i in 0..<30 { _ = engine.process(sample("cold-room-1", wall: 1.8e9 + Double(i) * 60, mono: Double(i) * 60, temperature: 6)) }
+        var restarted = AlertEngine(site: site)
+        restarted.restore(engine.snapshot())
+        // 30 minutes at 2 °C above safe = 1 degree-hour used; 4 more hours at 6 °C pass 60 % (6 °C·h).
+        var shares: [String] = []
+        for i in 0..<240 {
+            for e in restarted.process(sample("cold-room-1", wall: 1.9e9 + Double(i) * 60, mono: 5e5 + Double(i) * 60, temperature: 6)) {
+                shares.append(e.message)
+            }
+        }
+        #expect(shares.count == 1, "\(shares)")
+        #expect(shares.first?.lowercased().contains("onions") == true)
+        _ = _dir
+    }
+}
+
+import Config
+enum ConfigLoaderShim {
+    static func load(_ path: String) throws -> Site { try ConfigLoader.loadSite(path: path) }
+}
