@@ -2,7 +2,7 @@
 # Installs the Debian packages CoopEdge builds, runs and tests with. Idempotent: does nothing when
 # everything is already there. Swift itself is expected on PATH (or in /opt/swift/usr/bin).
 set -euo pipefail
-packages=(pkg-config systemd libmodbus-dev libmosquitto-dev libsqlite3-dev mosquitto mosquitto-clients socat python3 python3-pymodbus)
+packages=(pkg-config systemd python3-serial libmodbus-dev libmosquitto-dev libsqlite3-dev mosquitto mosquitto-clients socat python3 python3-pymodbus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -31,11 +31,14 @@ extension ConfigLoader {
         let broker = parseBroker(top, r, defaultClientID: "\(siteName ?? "site")-edge")
         let storage = parseStorage(top, r, siteName: siteName ?? "site")
 
+        // Relative paths are relative to the site file's folder ("." when it has none).
+        var siteDir = (path as NSString).deletingLastPathComponent
+        if siteDir.isEmpty { siteDir = "." }
         var profileDir = profilesDirectory
         if profileDir == nil, let dir = top.string("profiles_dir") {
-            profileDir = dir.hasPrefix("/") ? dir : (path as NSString).deletingLastPathComponent + "/" + dir
+            profileDir = dir.hasPrefix("/") ? dir : siteDir + "/" + dir
         }
-        let dir = profileDir ?? ((path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/profiles"
+        let dir = profileDir ?? siteDir + "/../profiles"
 
         // Buses.
         var buses: [BusConfig] = []

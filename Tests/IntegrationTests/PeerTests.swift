@@ -67,4 +67,44 @@ struct PeerTests {
         #expect((readings["beyond"]?["fault"] as? String)?.contains("exception 2") == true, "\(readings["beyond"] ?? [:])")
         server.stop(signal: SIGKILL)
     }
+
+    @Test("over RTU: a pymodbus serial slave on a socat pty pair reads the same values; an absent slave times out")
+    func pymodbusOverRTU() async throws {
+        let dir = try TempDir()
+        try FileManager.default.createDirectory(atPath: dir.path + "/profiles", withIntermediateDirectories: true)
+        _ = try dir.write("profiles/peer.yaml", Self.profile)
+        let (master, slave) = (dir.path + "/ttyMaster", dir.path + "/ttySlave")
+        let line = try TestProcess("/usr/bin/socat", ["pty,raw,echo=0,link=\(master)", "pty,raw,echo=0,link=\(slave)"], name: "socat")
+        try await waitUntil(timeout: .seconds(10), "the pty pair") {
+            FileManager.default.fileExists(atPath: master) && FileManager.default.fileExists(atPath: slave) ? true : nil
+        }
+        let script = Binaries.repoRoot + "/Tests/IntegrationTests/Peers/pymodbus_server.py"
+        let server = try TestProcess("/usr/bin/python3", [script, "--rtu", slave], name: "pymodbus-rtu")
+        try await server.waitForLine(timeout: .seconds(20), "pymodbus ready") { $0 == "ready" }
+        let site = try dir.write("site.yaml", """
+            coop: c
+            site: s
+            profiles_dir: profiles
+            broker: { url: "mqtt://127.0.0.1:1" }
+            storage: { path: \(dir.path)/o.sqlite }
+            buses: [ { name: shed, rtu: { device: \(master), baud: 9600, parity: N, stop_bits: 1 }, response_timeout_ms: 400, inter_frame_delay_ms: 5 } ]
+            devices:
+              - { name: peer, bus: shed, slave: 7, profile: peer, poll: 1s }
+              - { name: ghost, bus: shed, slave: 9, profile: peer, poll: 1s }
+            """)
+        let (rc, out) = try await coopEdge(["read", "--config", site, "peer", "--json"])
+        #expect(rc == 0, "\(out)")
+        let json = try #require(out.split(separator: "\n").first { $0.hasPrefix("{") }.flatMap {
+            try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        })
+        let readings = try #require(json["readings"] as? [String: [String: Any]])
+        for (channel, value) in ["i16": -12.3, "i32": -20000, "f32le": -3.25, "u32": 4_000_000_000, "f64": 1234.5678, "temp": 21.5] as [String: Double] {
+            #expect(readings[channel]?["value"] as? Double == value, "\(channel): \(readings[channel] ?? [:])")
+        }
+        let (ghostRC, ghost) = try await coopEdge(["read", "--config", site, "ghost"])
+        #expect(ghostRC == 2, "no channel of an absent slave can be read")
+        #expect(ghost.contains("comm_fault: timeout"), "\(ghost)")
+        server.stop(signal: SIGKILL)
+        line.stop(signal: SIGKILL)
+    }
 }

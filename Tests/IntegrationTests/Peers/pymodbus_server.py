@@ -2,7 +2,8 @@
 """An independent Modbus TCP slave (pymodbus), so that our client and our simulator cannot agree on
 a shared mistake. Serves known values, packed here with Python's struct module, on the port given.
 
-usage: pymodbus_server.py PORT
+usage: pymodbus_server.py PORT          Modbus TCP on 127.0.0.1:PORT
+       pymodbus_server.py --rtu DEVICE  Modbus RTU (9600 8N1) on a serial device, e.g. a socat pty
 Prints 'ready' once listening.
 """
 import asyncio
@@ -10,7 +11,8 @@ import struct
 import sys
 
 from pymodbus.datastore import ModbusServerContext, ModbusSlaveContext, ModbusSequentialDataBlock
-from pymodbus.server import StartAsyncTcpServer
+from pymodbus.server import StartAsyncSerialServer, StartAsyncTcpServer
+from pymodbus.transaction import ModbusRtuFramer
 
 
 def words(fmt, value, order="ABCD"):
@@ -53,9 +55,16 @@ def block(values, size=64):
 
 
 async def main():
-    port = int(sys.argv[1])
     slave = ModbusSlaveContext(hr=block(HOLDING), ir=block(INPUT), co=block(COILS), di=block(DISCRETE), zero_mode=True)
     context = ModbusServerContext(slaves={7: slave}, single=False)
+    if sys.argv[1] == "--rtu":
+        server_task = asyncio.create_task(StartAsyncSerialServer(
+            context, framer=ModbusRtuFramer, port=sys.argv[2], baudrate=9600, bytesize=8, parity="N", stopbits=1))
+        await asyncio.sleep(0.5)
+        print("ready", flush=True)
+        await server_task
+        return
+    port = int(sys.argv[1])
     server_task = asyncio.create_task(StartAsyncTcpServer(context, address=("127.0.0.1", port)))
     for _ in range(200):
         try:
