@@ -11,7 +11,8 @@ import struct
 import sys
 
 from pymodbus.datastore import ModbusServerContext, ModbusSlaveContext, ModbusSequentialDataBlock
-from pymodbus.server import StartAsyncSerialServer, StartAsyncTcpServer
+from pymodbus.server import StartAsyncTcpServer
+from pymodbus.server.async_io import ModbusSerialServer
 from pymodbus.transaction import ModbusRtuFramer
 
 
@@ -58,15 +59,17 @@ async def main():
     slave = ModbusSlaveContext(hr=block(HOLDING), ir=block(INPUT), co=block(COILS), di=block(DISCRETE), zero_mode=True)
     context = ModbusServerContext(slaves={7: slave}, single=False)
     if sys.argv[1] == "--rtu":
-        server_task = asyncio.create_task(StartAsyncSerialServer(
-            context, framer=ModbusRtuFramer, port=sys.argv[2], baudrate=9600, bytesize=8, parity="N", stopbits=1))
-        await asyncio.sleep(0.5)
+        server = ModbusSerialServer(context, framer=ModbusRtuFramer, port=sys.argv[2], baudrate=9600,
+                                    bytesize=8, parity="N", stopbits=1, auto_reconnect=False)
+        await server.start()  # opens the port; raises if it cannot
+        if server.transport is None:
+            sys.exit(f"cannot open {sys.argv[2]}")
         print("ready", flush=True)
-        await server_task
+        await server.serve_forever()
         return
     port = int(sys.argv[1])
     server_task = asyncio.create_task(StartAsyncTcpServer(context, address=("127.0.0.1", port)))
-    for _ in range(200):
+    for _ in range(200):  # poll until the listener accepts, at most 10 s
         try:
             _, w = await asyncio.open_connection("127.0.0.1", port)
             w.close()
