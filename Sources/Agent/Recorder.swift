@@ -94,6 +94,15 @@ public struct Recorder: Service {
             }
             if lastBaselineSave.duration(to: .now) > Self.baselineEvery {
                 lastBaselineSave = .now
+                // A health line an installer can read in `journalctl -u coop-edge`.
+                if let stats = try? await outbox.stats() {
+                    let oldest = stats.oldestPending.map { "\(Int(Date().timeIntervalSince1970 - $0)) s" } ?? "none"
+                    logger.info("health", metadata: [
+                        "polls_recorded": "\(committed)", "pending": "\(stats.pendingReadings + stats.pendingAlerts)",
+                        "oldest_pending": "\(oldest)", "delivered": "\(stats.delivered)", "dropped": "\(stats.dropped)",
+                        "active_alerts": "\(engine.active.count)",
+                    ])
+                }
                 do { try await outbox.saveState(Self.baselineKey, engine.snapshot()) }
                 catch { logger.warning("could not save detector baselines", metadata: ["error": "\(error)"]) }
             }

@@ -113,3 +113,51 @@ struct Status: AsyncParsableCommand {
         }
     }
 }
+
+struct Scan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Find which slave ids answer on a bus (for commissioning a new RS-485 line or gateway).")
+    @OptionGroup var site: SiteOptions
+    @Option(help: "The bus to scan, as named in the site file.") var bus: String
+    @Option(help: "First slave id.") var from: Int = 1
+    @Option(help: "Last slave id.") var to: Int = 247
+    @Option(help: "Response timeout per id, in milliseconds.") var timeoutMs: Int = 200
+
+    func validate() throws {
+        guard (0...247).contains(from), (0...247).contains(to), from <= to else { throw ValidationError("ids run from 0 to 247, --from ≤ --to") }
+        guard (10...5000).contains(timeoutMs) else { throw ValidationError("--timeout-ms must be 10…5000") }
+    }
+
+    func run() async throws {
+        let site = try site.loadSite()
+        guard var config = site.buses.first(where: { $0.name == bus }) else {
+            printError("no bus '\(bus)' in \(self.site.config); buses: \(site.buses.map(\.name).joined(separator: ", "))")
+            throw ExitCode(1)
+        }
+        config.responseTimeoutMS = timeoutMs
+        let connection = ModbusConnection(config: config)
+        do { try await connection.connect() } catch {
+            printError(error.message)
+            throw ExitCode(2)
+        }
+        var found = 0
+        for id in from...to {
+            // Any answer means a device is there; an exception other than the gateway's own
+            // "no such target" (10, 11) is still an answer.
+            do {
+                _ = try await connection.read(slave: id, function: .holding, address: 0, count: 1)
+                print("slave \(id): answers")
+                found += 1
+            } catch where error.code == .exception && error.exception != 10 && error.exception != 11 {
+                print("slave \(id): answers (exception \(error.exception ?? 0): \(ModbusError.exceptionName(error.exception ?? 0)) for holding register 0)")
+                found += 1
+            } catch where error.code == .connection || error.code == .permission {
+                printError(error.message)
+                throw ExitCode(2)
+            } catch {
+                continue
+            }
+        }
+        print("\(found) device(s) answered on bus \(bus) (ids \(from)–\(to))")
+    }
+}

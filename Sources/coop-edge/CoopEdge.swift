@@ -5,5 +5,5 @@ struct CoopEdge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coop-edge",
         abstract: "Polls Modbus sensors, keeps every reading until the co-op's MQTT broker has it, and flags anomalies at the edge.",
-        subcommands: [Run.self, CheckConfig.self, Read.self, Status.self, Replay.self])
+        subcommands: [Run.self, CheckConfig.self, Read.self, Scan.self, Status.self, Replay.self])
 }

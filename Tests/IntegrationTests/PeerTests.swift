@@ -108,3 +108,19 @@ struct PeerTests {
         line.stop(signal: SIGKILL)
     }
 }
+
+/// `coop-edge scan` finds exactly the slaves the simulated gateway serves.
+struct ScanTests {
+    @Test("scan lists the slave ids behind a gateway and nothing else")
+    func scanFindsServedSlaves() async throws {
+        let dir = try TempDir()
+        let port = try freePort()
+        let site = try writeSite(dir, modbusPort: port, brokerPort: 1)
+        let sim = try await Simulator(site: site, port: port)
+        let (rc, out) = try await coopEdge(["scan", "--config", site, "--bus", "gw", "--from", "1", "--to", "8", "--timeout-ms", "100"])
+        #expect(rc == 0, "\(out)")
+        let answering = out.split(separator: "\n").filter { $0.hasPrefix("slave ") }.compactMap { Int($0.split(separator: " ")[1].dropLast()) }
+        #expect(answering == [1, 3, 4, 5], "\(out)")
+        _ = sim
+    }
+}
