@@ -15,8 +15,22 @@ enum DetectionBenchmarks {
     static func run() {
         print("== Detection")
         perSample()
+        // COOP_EDGE_BENCH_DETECTION=per-sample skips the memory and replay parts (for profilers).
+        if ProcessInfo.processInfo.environment["COOP_EDGE_BENCH_DETECTION"] == "per-sample" { return }
         memoryPerChannel()
         replay()
+    }
+
+    /// CPU time of the calling thread in ns: unlike the wall clock, it does not grow while another
+    /// process has the core, so it is the steadier number on a shared machine.
+    private static func threadCPUNanoseconds() -> Double {
+        #if canImport(Glibc)
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) * 1e9 + Double(ts.tv_nsec)
+        #else
+        return 0
+        #endif
     }
 
     /// Synthetic readings shaped like a cold room (cycling, noise, a daily defrost) at 1-minute polls.
@@ -45,8 +59,11 @@ enum DetectionBenchmarks {
     private static func perSample() {
         let channels = 64
         let warm = 600
-        let steady = 20_000
-        for kind in ChannelKind.allCases {
+        // COOP_EDGE_BENCH_STEADY overrides the number of timed steps (smaller for callgrind).
+        let steady = ProcessInfo.processInfo.environment["COOP_EDGE_BENCH_STEADY"].flatMap { Int($0) } ?? 20_000
+        // COOP_EDGE_BENCH_KIND=cold_room (etc.) measures one kind only.
+        let only = ProcessInfo.processInfo.environment["COOP_EDGE_BENCH_KIND"].flatMap { ChannelKind(rawValue: $0) }
+        for kind in ChannelKind.allCases where only == nil || only == kind {
             let values = series(count: warm + steady, seed: 7)
             var detectors = (0..<channels).map { ChannelDetector(channel: "ch\($0)", config: .defaults(for: kind)) }
             var sink = 0.0
@@ -54,19 +71,26 @@ enum DetectionBenchmarks {
             for i in 0..<warm {
                 for c in 0..<channels { sink += detectors[c].update(time: Double(i) * interval, value: values[i] + Double(c) * 0.01).score }
             }
+            var events = 0
             let before = mallocs()
             let clock = ContinuousClock()
+            let cpuStart = threadCPUNanoseconds()
             let start = clock.now
             for i in warm..<(warm + steady) {
                 let t = Double(i) * interval
                 let v = values[i]
-                for c in 0..<channels { sink += detectors[c].update(time: t, value: v + Double(c) * 0.01).score }
+                for c in 0..<channels {
+                    let out = detectors[c].update(time: t, value: v + Double(c) * 0.01)
+                    sink += out.score
+                    if out.event != nil { events += 1 }
+                }
             }
             let elapsed = clock.now - start
+            let cpu = threadCPUNanoseconds() - cpuStart
             let after = mallocs()
             let samples = Double(steady * channels)
             let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
-            print("\(kind.rawValue): \(String(format: "%.1f", ns / samples)) ns/sample/channel (window \(detectors[0].config.window), \(channels) channels), \(String(format: "%.4f", Double(after - before) / samples)) mallocs/sample (sink \(Int(sink) % 10))")
+            print("\(kind.rawValue): \(String(format: "%.1f", ns / samples)) ns/sample/channel (cpu \(String(format: "%.1f", cpu / samples)), window \(detectors[0].config.window), \(channels) channels), \(String(format: "%.4f", Double(after - before) / samples)) mallocs/sample, \(events) alert events (sink \(Int(sink) % 10))")
         }
     }
 
