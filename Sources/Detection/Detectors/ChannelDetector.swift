@@ -3,11 +3,14 @@
 /// [0, 1] (the strongest detector wins) and passed through a `HysteresisGate`, so that one episode is
 /// one raise and one clear.
 ///
-/// Costs: `update` is O(window) worst case and typically ~O(window / 3) Double moves (sorted-window
-/// insertion), plus O(log window) for the MAD when a spike candidate or noise-relative level needs it.
+/// Costs: `update` writes each reading into the windows' rings in O(1); a window's sorted order is
+/// brought up to date only when a detector queries it (see `SortedWindow`): O(log window) searches plus
+/// typically ~window / 3 Double moves (one memmove) per reading since the last query, plus O(log window)
+/// for the MAD when a spike candidate or noise-relative level needs it. The long window of a cold room
+/// or soil probe is queried only for spike candidates, so it usually costs just the ring write.
 /// It allocates nothing in steady state, except the strings of an `AlertEvent` on the sample that
-/// raises or clears. Memory: about 2 × 8 × (window + level samples) + 8 × drift span bytes
-/// (≈ 6 KB at window 256). Mutate the detector in place (`detectors[i].update(...)`): copying it and
+/// raises or clears. Memory: about 2.5 × 8 × (window + level samples) + 8 × drift span bytes
+/// (≈ 6–7 KB at window 256). Mutate the detector in place (`detectors[i].update(...)`): copying it and
 /// then updating the copy duplicates its buffers once.
 public struct ChannelDetector: Sendable {
     public let channel: String
