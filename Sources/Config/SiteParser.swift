@@ -38,7 +38,8 @@ extension ConfigLoader {
         if profileDir == nil, let dir = top.string("profiles_dir") {
             profileDir = dir.hasPrefix("/") ? dir : siteDir + "/" + dir
         }
-        let dir = profileDir ?? siteDir + "/../profiles"
+        let parent = siteDir == "." ? ".." : (siteDir as NSString).deletingLastPathComponent
+        let dir = profileDir ?? (parent.isEmpty ? "profiles" : parent + "/profiles")
 
         // Buses.
         var buses: [BusConfig] = []

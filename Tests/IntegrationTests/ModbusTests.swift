@@ -1,41 +1,38 @@
 import EdgeCore
 import Foundation
+import IOThread
 import Modbus
 import Testing
 
 /// The Modbus wrapper in-process, against the simulator on loopback.
 @Suite(.serialized)
 struct ModbusTests {
-    @Test("blocking Modbus calls run on their bus threads: slow slaves on four buses do not stall Swift's thread pool")
+    @Test("blocking Modbus calls run on their bus threads: six slaves that never answer time out together, not in turns")
     func blockingCallsStayOffTheCooperativePool() async throws {
-        let dir = try TempDir()
-        let port = try freePort()
-        let site = try writeSite(dir, modbusPort: port, brokerPort: 1)
-        let sim = try await Simulator(site: site, port: port)
-        try await sim.command("slow cold-room-1 800")
-        // Four buses to the same gateway, each with a 1 s timeout, all reading the slow device.
-        let connections = (0..<4).map { i in
-            ModbusConnection(config: BusConfig(name: "b\(i)", transport: .tcp(host: "127.0.0.1", port: port), responseTimeoutMS: 1000))
+        // A listening socket that never accepts: the kernel completes the TCP handshake, nothing
+        // ever answers, so every read blocks for exactly its response timeout.
+        let (listener, port) = try blackHole()
+        defer { close(listener) }
+        let timeout = 600
+        let probes = (0..<6).map { i in
+            Probe(ModbusConnection(config: BusConfig(name: "b\(i)", transport: .tcp(host: "127.0.0.1", port: port), responseTimeoutMS: timeout)))
         }
-        let clock = ContinuousClock()
-        let readers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for c in connections {
-                    group.addTask { _ = try? await c.read(slave: 3, function: .input, address: 1, count: 2) }
-                }
-            }
+        // Each probe times its read on a thread of its own, so the figure does not depend on how
+        // busy Swift's pool is with other tests. Were the reads on the pool (2 threads here), six
+        // of them would queue for it and most would take two or three timeouts.
+        let took = await withTaskGroup(of: Duration.self) { group in
+            for p in probes { group.addTask { await p.timedRead() } }
+            return await group.reduce(into: [Duration]()) { $0.append($1) }
         }
-        // Meanwhile a 10 ms timer on the pool must keep time. Were the reads blocking pool threads
-        // (2 on this machine), it would stall for most of a second.
-        var worst = Duration.zero
-        for _ in 0..<40 {
-            let start = clock.now
-            try await Task.sleep(for: .milliseconds(10))  // the timer under test, not a wait: its overrun is the measurement
-            worst = max(worst, clock.now - start - .milliseconds(10))
+        // A timeout costs two response timeouts: with MODBUS_ERROR_RECOVERY_LINK, libmodbus waits
+        // one more timeout and flushes, so a late reply cannot be read as the next answer.
+        let cost = Duration.milliseconds(2 * timeout)
+        for t in took {
+            #expect(t >= cost - .milliseconds(50), "a read returned before its timeout: \(t)")
+            #expect(t < cost + .milliseconds(timeout / 2), "a read waited for another: \(took)")
         }
-        await readers.value
-        #expect(worst < .milliseconds(150), "a 10 ms sleep overran by \(worst)")
-        _ = sim
+        let spread = (took.max() ?? .zero) - (took.min() ?? .zero)
+        #expect(spread < .milliseconds(timeout / 2), "reads ran in turns, not together: \(took)")
     }
 
     @Test("a write to a channel the profile does not mark writable is refused before anything is sent")
@@ -94,4 +91,32 @@ struct ModbusTests {
         #expect(out.contains("dialout group"), "\(out)")
         _ = socat
     }
+}
+
+/// Times one read on a dedicated thread: awaiting the connection hops between two non-pool threads.
+actor Probe {
+    private let executor = IOThreadExecutor(name: "probe")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+    let connection: ModbusConnection
+    init(_ connection: ModbusConnection) { self.connection = connection }
+
+    func timedRead() async -> Duration {
+        let start = ContinuousClock.now
+        _ = try? await connection.read(slave: 1, function: .holding, address: 0, count: 1)
+        return ContinuousClock.now - start
+    }
+}
+
+/// A loopback port whose listener never accepts (nor answers): a Modbus slave that is always silent.
+func blackHole() throws -> (Int32, Int) {
+    let s = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let ok = withUnsafeMutablePointer(to: &addr) { p in
+        p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(s, $0, len) == 0 && getsockname(s, $0, &len) == 0 }
+    }
+    guard ok, listen(s, 16) == 0 else { close(s); throw TimeoutError(description: "cannot listen on loopback") }
+    return (s, Int(UInt16(bigEndian: addr.sin_port)))
 }
