@@ -100,7 +100,9 @@ public struct AlertEngine: Sendable {
                 if let e = d.update(time: time, value: value).event { events.append(e) }
                 w.detector = d
             }
-            let plain = reading.quality == .sentinel ? nil : reading.value
+            // Farmer rules see only trustworthy values: an out-of-range reading is a sensor fault
+            // (the detector reports it), not a temperature the produce experienced.
+            let plain = reading.quality == .good ? reading.value : nil
             for i in w.thresholds.indices {
                 if let e = w.thresholds[i].update(time: time, value: plain) { events.append(e) }
             }

@@ -29,9 +29,12 @@ public actor Publisher: Service {
     public static let flushTimeout: Duration = .seconds(5)
 
     private var connected = false
-    private var connectedSince: Double = 0
+    private var connectedSince = ContinuousClock.now
+    private var disconnectedSince: ContinuousClock.Instant? = ContinuousClock.now
     private var cursor: [Lane: Int64] = [.alerts: 0, .readings: 0]
-    private var inflight: [Int32: (id: Int64, lane: Lane, sent: Double)] = [:]
+    /// Sent-at on the monotonic clock: an NTP step must not make everything look stale.
+    private var inflight: [Int32: (id: Int64, lane: Lane, sent: ContinuousClock.Instant)] = [:]
+    private var rejectedTotal = 0
     private var acked: [Int64] = []
     private var lastFailure: String?
     private var sentTotal = 0
@@ -87,7 +90,8 @@ public actor Publisher: Service {
         switch signal {
         case .mqtt(.connected):
             connected = true
-            connectedSince = Date().timeIntervalSince1970
+            connectedSince = .now
+            disconnectedSince = nil
             lastFailure = nil
             logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
             _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
@@ -97,11 +101,13 @@ public actor Publisher: Service {
                                metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
                 lastFailure = reason
             }
+            if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
         case .mqtt(.disconnected(_, let expected)):
             if connected && !expected {
                 logger.warning("lost the broker; buffering in the outbox", metadata: ["inflight": "\(inflight.count)"])
             }
+            if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
         case .mqtt(.published(let mid)):
             if let entry = inflight.removeValue(forKey: mid) {
@@ -110,6 +116,7 @@ public actor Publisher: Service {
             }
         case .tick:
             rewindStale()
+            await reviveDeadNetworkThread()
             await retryFirstConnection()
         case .newData:
             exhausted = false
@@ -117,6 +124,19 @@ public actor Publisher: Service {
         // Batch deletions: one transaction per 64 acks, or per tick when traffic is light.
         if acked.count >= 64 || (!acked.isEmpty && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
         await fillWindow()
+    }
+
+    /// libmosquitto's network thread ends by itself on errors it deems fatal (a TLS failure, a
+    /// protocol error) and then never reconnects. If the link has been down longer than its
+    /// longest backoff allows, stop that thread and take over reconnecting.
+    private func reviveDeadNetworkThread() async {
+        guard !connected, let since = disconnectedSince, since.duration(to: .now) > .seconds(90),
+              await client.networkThreadRunning else { return }
+        logger.warning("no reconnection for 90 s; restarting the MQTT network thread")
+        await client.resetNetworkThread()
+        disconnectedSince = .now
+        nextAttempt = .now
+        attemptDelay = .seconds(1)
     }
 
     private var nextAttempt = ContinuousClock.now
@@ -141,7 +161,11 @@ public actor Publisher: Service {
         let ids = acked
         acked.removeAll(keepingCapacity: true)
         do { try await outbox.acknowledge(ids) }
-        catch { logger.error("could not mark delivered messages; they will be sent again", metadata: ["error": "\(error)"]) }
+        catch {
+            // Kept, and tried again on the next tick: the broker has these, the rows must go.
+            acked.append(contentsOf: ids)
+            logger.error("could not mark delivered messages; retrying", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Hands pending messages to libmosquitto until the window is full. Refills only once the
@@ -161,13 +185,20 @@ public actor Publisher: Service {
             }
             if batch.isEmpty { exhausted = true; return }
             let now = Date().timeIntervalSince1970
+            let sentAt = ContinuousClock.now
             for m in batch {
                 let payload = m.lane == .readings && now - m.created > Self.historicalAfter ? StatePayload.markHistorical(m.payload) : m.payload
                 do {
                     let mid = try await client.publish(topic: m.topic, payload: payload, qos: 1, retain: m.retain)
-                    inflight[mid] = (m.id, m.lane, now)
+                    inflight[mid] = (m.id, m.lane, sentAt)
                     cursor[m.lane] = m.id
                     sentTotal += 1
+                } catch where error.code == .rejected {
+                    // It can never be sent: set it aside (counted) rather than block its lane forever.
+                    cursor[m.lane] = m.id
+                    rejectedTotal += 1
+                    logger.error("message refused for good; removed from the outbox and counted", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
+                    do { try await outbox.reject([m.id]) } catch { logger.error("could not remove a refused message", metadata: ["error": "\(error)"]) }
                 } catch {
                     logger.warning("publish failed; will retry", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
                     return
@@ -177,10 +208,8 @@ public actor Publisher: Service {
     }
 
     private func rewindStale() {
-        guard connected else { return }
-        let now = Date().timeIntervalSince1970
-        guard now - connectedSince > Self.staleAfter else { return }
-        let stale = inflight.filter { now - $0.value.sent > Self.staleAfter }
+        guard connected, connectedSince.duration(to: .now) > .seconds(Self.staleAfter) else { return }
+        let stale = inflight.filter { $0.value.sent.duration(to: .now) > .seconds(Self.staleAfter) }
         guard !stale.isEmpty else { return }
         for lane in Lane.allCases {
             if let first = stale.values.filter({ $0.lane == lane }).map(\.id).min() {

@@ -86,6 +86,12 @@ extension ConfigLoader {
                     r.report(sn, f.sub("sentinels"), "'sentinels' must be a list of raw register values, e.g. [0x7FFF, -32768]")
                 }
             }
+            if let type, let range = rawRange(type) {
+                for (j, v) in sentinels.enumerated() where !range.contains(v) {
+                    r.report(f.node("sentinels"), f.sub("sentinels[\(j)]"),
+                             "sentinel \(v) can never appear in a \(type.rawValue) register (raw values \(Int(range.lowerBound))…\(Int(range.upperBound))); give the raw value as the sensor sends it, e.g. -32768 for 0x8000 in an i16")
+                }
+            }
             guard let function, let address, let type else { continue }
             channels.append(ChannelSpec(name: channelName, function: function, address: address, type: type, order: order,
                                         scale: scale == 0 ? 1 : scale, offset: f.double("offset") ?? 0, unit: f.string("unit") ?? "",
@@ -94,5 +100,17 @@ extension ConfigLoader {
         }
         if channels.isEmpty && r.diagnostics.isEmpty { r.report(list, "channels", "a profile needs at least one channel") }
         return Profile(name: name, model: model, serial: serial, defaultSlave: slave, maxRegistersPerRead: maxPerRead, channels: channels)
+    }
+
+    /// The raw values a register type can hold, for checking sentinels; nil where any double fits.
+    static func rawRange(_ type: ValueType) -> ClosedRange<Double>? {
+        switch type {
+        case .bool: 0...1
+        case .u16: 0...65535
+        case .i16: -32768...32767
+        case .u32: 0...4_294_967_295
+        case .i32: -2_147_483_648...2_147_483_647
+        case .f32, .f64, .u64, .i64: nil
+        }
     }
 }

@@ -136,7 +136,12 @@ extension ConfigLoader {
                     r.report(pair.value, d.sub(pair.key), message)
                 }
             }
-            if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil {
+            var isRTU = false
+            if let busName, case .rtu = buses.first(where: { $0.name == busName })?.transport { isRTU = true }
+            if slave == 0 && isRTU {
+                r.report(f.node("slave") ?? node, f.sub("slave"), "slave 0 is the broadcast address on a serial line: no device answers it; use the device's own id (1–247)")
+            }
+            if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil, !(slave == 0 && isRTU) {
                 devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS,
                                             channels: channels, detect: detect))
             }
@@ -200,7 +205,11 @@ extension ConfigLoader {
             if !degreeModel && !q10Model {
                 r.report(node, p, "a spoilage budget needs 'safe' and 'budget_degree_hours', or 'reference', 'shelf_life_hours' and 'q10'")
             }
-            if let b = rule.budgetDegreeHours, b <= 0 { r.report(f.node("budget_degree_hours"), f.sub("budget_degree_hours"), "'budget_degree_hours' must be above 0") }
+            for key in ["q10", "shelf_life_hours"] {
+                let v = key == "q10" ? rule.q10 : rule.shelfLifeHours
+                if let v, !(v > 0) { r.report(f.node(key), f.sub(key), "'\(key)' must be above 0") }
+            }
+            if let b = rule.budgetDegreeHours, !(b > 0) { r.report(f.node("budget_degree_hours"), f.sub("budget_degree_hours"), "'budget_degree_hours' must be above 0") }
             if let list = f.sequence("alert_at") {
                 var shares: [Double] = []
                 for (j, n) in list.enumerated() {
@@ -208,7 +217,7 @@ extension ConfigLoader {
                     let text = s.string.hasSuffix("%") ? String(s.string.dropLast()) : s.string
                     guard let v = Double(text) else { r.report(n, "\(p).alert_at[\(j)]", "a share must be a number like 0.6 or 60%"); continue }
                     let share = s.string.hasSuffix("%") || v > 1 ? v / 100 : v
-                    if share <= 0 || share > 1 { r.report(n, "\(p).alert_at[\(j)]", "a share must be above 0 and at most 100%"); continue }
+                    if !(share > 0 && share <= 1) { r.report(n, "\(p).alert_at[\(j)]", "a share must be above 0 and at most 100%"); continue }
                     shares.append(share)
                 }
                 rule.alertAt = shares.sorted()
@@ -216,13 +225,24 @@ extension ConfigLoader {
             spoilage.append(rule)
         }
 
+        let prefix = top.string("topic_prefix")
+        if let prefix, prefix.isEmpty || prefix.hasPrefix("/") || prefix.hasSuffix("/")
+            || prefix.split(separator: "/", omittingEmptySubsequences: false).contains(where: { !isTopicSafe(String($0)) }) {
+            r.report(top.node("topic_prefix"), "topic_prefix",
+                     "'topic_prefix' must be topic levels separated by '/', without '+', '#', spaces or empty levels, e.g. coop/example-coop/farm-17")
+        }
         guard let coop, let siteName, let broker, let storage else { return nil }
-        return Site(coop: coop, site: siteName, topicPrefix: top.string("topic_prefix"), broker: broker,
+        return Site(coop: coop, site: siteName, topicPrefix: prefix, broker: broker,
                     storage: storage, buses: buses, devices: devices, alerts: alerts, spoilage: spoilage)
     }
 
     static func isTopicSafe(_ s: String) -> Bool {
-        !s.isEmpty && !s.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" || $0 == " " || $0.isNewline })
+        !s.isEmpty && !s.contains(where: { $0 == "/" || $0 == "+" || $0 == "#" || $0 == " " || isControl($0) })
+    }
+
+    /// Control characters (U+0000–U+001F, U+007F–U+009F): brokers reject them in topics.
+    static func isControl(_ c: Character) -> Bool {
+        c.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }
     }
 
     static func parseBroker(_ top: NodeReader.Fields, _ r: NodeReader, defaultClientID: String) -> BrokerConfig? {

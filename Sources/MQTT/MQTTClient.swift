@@ -170,6 +170,15 @@ public actor MQTTClient {
         try connectAttempt()
     }
 
+    /// Stops libmosquitto's network thread, which may have ended by itself on an error it treats
+    /// as fatal (TLS, protocol): the caller then reconnects with `retryConnect()`.
+    /// Wraps `mosquitto_loop_stop(force: true)`.
+    public func resetNetworkThread() {
+        guard let mosq, loopRunning else { return }
+        mosquitto_loop_stop(mosq, true)
+        loopRunning = false
+    }
+
     /// True once a connection attempt got far enough for libmosquitto's thread to take over.
     public var networkThreadRunning: Bool { loopRunning }
 
@@ -186,7 +195,10 @@ public actor MQTTClient {
         if rc == MOSQ_ERR_SUCCESS.rawValue { return mid }
         if rc == MOSQ_ERR_NO_CONN.rawValue && qos > 0 && mid != 0 { return mid }
         if rc == MOSQ_ERR_PAYLOAD_SIZE.rawValue || rc == MOSQ_ERR_OVERSIZE_PACKET.rawValue {
-            throw MQTTError(.payloadTooLarge, "message of \(payload.count) bytes on \(topic) is larger than the broker accepts", mosquittoCode: rc)
+            throw MQTTError(.rejected, "message of \(payload.count) bytes on \(topic) is larger than the broker accepts", mosquittoCode: rc)
+        }
+        if rc == MOSQ_ERR_MALFORMED_UTF8.rawValue || rc == MOSQ_ERR_INVAL.rawValue || rc == MOSQ_ERR_QOS_NOT_SUPPORTED.rawValue {
+            throw MQTTError(.rejected, "message on \(topic) refused: \(String(cString: mosquitto_strerror(rc)))", mosquittoCode: rc)
         }
         if rc == MOSQ_ERR_NO_CONN.rawValue {
             throw MQTTError(.notConnected, "not connected to the broker", mosquittoCode: rc)

@@ -7,6 +7,8 @@ public struct MQTTError: Error, Sendable, CustomStringConvertible {
         public static let invalid = Code(rawValue: "invalid")
         public static let connect = Code(rawValue: "connect")
         public static let payloadTooLarge = Code(rawValue: "payload_too_large")
+        /// The message can never be sent as it is (bad topic, bad UTF-8, too large): retrying is useless.
+        public static let rejected = Code(rawValue: "rejected")
         public static let other = Code(rawValue: "other")
     }
     public var code: Code

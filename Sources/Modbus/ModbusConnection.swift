@@ -21,6 +21,10 @@ public actor ModbusConnection {
     }
     private var connected = false
     private var lastRequestEnd: ContinuousClock.Instant?
+    /// Timeouts in a row on this connection. A TCP link whose peer vanished without a reset (a NAT
+    /// entry expired, a gateway lost power) times out forever; reopening it is the cure.
+    private var consecutiveTimeouts = 0
+    static let reopenAfterTimeouts = 3
 
     public init(config: BusConfig) {
         self.config = config
@@ -107,6 +111,7 @@ public actor ModbusConnection {
             let e = errno
             throw requestError(e, slave: slave)
         }
+        consecutiveTimeouts = 0
         guard Int(rc) == count else {
             modbus_flush(ctx)
             throw ModbusError(.badData, "slave \(slave) answered \(rc) values, \(count) were asked for")
@@ -154,6 +159,11 @@ public actor ModbusConnection {
         let base = CModbus_ENOBASE()
         if e == ETIMEDOUT {
             if let ctx { modbus_flush(ctx) }
+            consecutiveTimeouts += 1
+            if case .tcp = config.transport, consecutiveTimeouts >= Self.reopenAfterTimeouts {
+                consecutiveTimeouts = 0
+                close()  // the next request reconnects
+            }
             return ModbusError(.timeout, "slave \(slave) on bus \(config.name) did not answer within \(config.responseTimeoutMS) ms")
         }
         if e == CModbus_EMBBADCRC() {

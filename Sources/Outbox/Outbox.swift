@@ -43,6 +43,8 @@ public struct OutboxStats: Sendable, Equatable {
     public var oldestPending: Double?
     public var delivered: Int64
     public var dropped: Int64
+    /// Messages the MQTT client refused for good (a topic no broker accepts), removed and counted.
+    public var rejected: Int64
     public var fileBytes: Int64
 }
 
@@ -146,6 +148,10 @@ public actor Outbox {
                 try s.step()
             }
             try db.exec("COMMIT")
+            if ballastDue > 0 {
+                ballastDue -= 1
+                if ballastDue == 0 { refillBallast() }
+            }
             return ids
         } catch {
             try? db.exec("ROLLBACK")
@@ -188,6 +194,28 @@ public actor Outbox {
         }
     }
 
+    /// Removes messages that can never be published (the client refused them for good), counted
+    /// as `rejected` in the same transaction.
+    public func reject(_ ids: [Int64]) throws(OutboxError) {
+        guard !ids.isEmpty else { return }
+        let db = try connection()
+        try db.exec("BEGIN IMMEDIATE")
+        do throws(OutboxError) {
+            var removed: Int64 = 0
+            for id in ids {
+                let s = try db.statement("DELETE FROM outbox WHERE id = ?1")
+                s.bind(1, id)
+                try s.step()
+                removed += Int64(db.changes)
+            }
+            try bump("rejected", by: removed, db)
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
     /// The last sequence number committed for each device, so numbering survives restarts.
     public func sequences() throws(OutboxError) -> [String: UInt64] {
         let db = try connection()
@@ -205,25 +233,28 @@ public actor Outbox {
         let db = try connection()
         var dropped = 0
         let cutoff = now - Double(config.maxAgeDays) * 86_400
-        let old = try db.statement("DELETE FROM outbox WHERE created < ?1")
-        old.bind(1, cutoff)
-        try old.step()
-        dropped += db.changes
+        try db.exec("BEGIN IMMEDIATE")
+        do throws(OutboxError) {
+            let old = try db.statement("DELETE FROM outbox WHERE created < ?1")
+            old.bind(1, cutoff)
+            try old.step()
+            dropped += db.changes
+            if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
         let limit = Int64(config.maxSizeMB) * 1_048_576
         var rounds = 0
         while try fileBytes(db) > limit, rounds < 20 {
             let total = try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")
             if total == 0 { break }
-            let batch = max(1, total / 10)
-            let s = try db.statement("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE lane = 1 ORDER BY id LIMIT ?1)")
-            s.bind(1, batch)
-            try s.step()
-            dropped += db.changes
-            try db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+            dropped += try dropOldestReadings(max(1, total / 10), db)
             try db.exec("PRAGMA incremental_vacuum")
+            try db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
             rounds += 1
         }
-        if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
         return dropped
     }
 
@@ -256,7 +287,7 @@ public actor Outbox {
             pendingAlerts: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 0")),
             pendingReadings: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")),
             oldestPending: oldestValue,
-            delivered: try counter("delivered"), dropped: try counter("dropped"),
+            delivered: try counter("delivered"), dropped: try counter("dropped"), rejected: try counter("rejected"),
             fileBytes: try fileBytes(db))
     }
 
@@ -309,19 +340,35 @@ public actor Outbox {
     public func relieveFullDisk(minimum: Int = 100) throws(OutboxError) -> Int {
         let db = try connection()
         unlink(ballastPath)
+        ballastDue = 50  // write it back only after some commits have succeeded again
         try? db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
         let total = try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 1")
-        let batch = max(Int64(minimum), total / 10)
-        let s = try db.statement("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE lane = 1 ORDER BY id LIMIT ?1)")
-        s.bind(1, batch)
-        try s.step()
-        let dropped = db.changes
-        if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
-        try? db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
+        let dropped = try dropOldestReadings(max(Int64(minimum), total / 10), db)
+        // Give the freed pages back to the file system, then fold the WAL in.
         try? db.exec("PRAGMA incremental_vacuum")
-        refillBallast()
+        try? db.exec("PRAGMA wal_checkpoint(TRUNCATE)")
         return dropped
     }
+
+    /// Deletes the `count` oldest readings and counts them as dropped, in one transaction.
+    private func dropOldestReadings(_ count: Int64, _ db: SQLiteConnection) throws(OutboxError) -> Int {
+        try db.exec("BEGIN IMMEDIATE")
+        do throws(OutboxError) {
+            let s = try db.statement("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE lane = 1 ORDER BY id LIMIT ?1)")
+            s.bind(1, count)
+            try s.step()
+            let dropped = db.changes
+            if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
+            try db.exec("COMMIT")
+            return dropped
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Commits to wait after a disk-full relief before the ballast is written back.
+    private var ballastDue = 0
 
     /// Checkpoints the WAL and closes the file. Later calls fail with `.open`.
     public func close() {

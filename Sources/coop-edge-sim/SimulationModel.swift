@@ -148,6 +148,7 @@ final class SimulationModel: @unchecked Sendable {
         if verb == "values" { return "values \(valuesJSON())" }
         guard parts.count >= 2 else { return "error: '\(verb)' needs a device" }
         let target = parts[1].split(separator: ".", maxSplits: 1).map(String.init)
+        guard !target.isEmpty else { return "error: name a device" }
         lock.lock()
         defer { lock.unlock() }
         guard let slave = devices.first(where: { $0.value.config.name == target[0] })?.key, var device = devices[slave] else {
@@ -158,7 +159,7 @@ final class SimulationModel: @unchecked Sendable {
         case "silence": device.silent = true
         case "resume": device.silent = false
         case "slow":
-            guard parts.count == 3, let ms = Int(parts[2]) else { return "error: slow DEVICE MS" }
+            guard parts.count == 3, let ms = Int(parts[2]), (0...60_000).contains(ms) else { return "error: slow DEVICE MS (0–60000)" }
             device.slowMS = ms
         case "set":
             guard let i = channelIndex(), parts.count == 3, let v = Double(parts[2]) else { return "error: set DEVICE.CHANNEL VALUE" }

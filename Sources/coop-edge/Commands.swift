@@ -106,7 +106,8 @@ struct Status: AsyncParsableCommand {
                 print("oldest pending:    \(Timestamp.iso8601(oldest)) (\(Int(Date().timeIntervalSince1970 - oldest)) s ago)")
             }
             print("delivered:         \(s.delivered)")
-            print("dropped:           \(s.dropped) (by retention)")
+            print("dropped:           \(s.dropped) (by retention or a full disk)")
+            if s.rejected > 0 { print("rejected:          \(s.rejected) (refused by the MQTT client for good; see the log)") }
         } catch {
             printError("\(error)")
             throw ExitCode(1)

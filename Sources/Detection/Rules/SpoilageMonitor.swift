@@ -39,7 +39,10 @@ public struct SpoilageMonitor: Sendable {
         }
         guard lastTime.isFinite, time > lastTime else { return nil }
         let dt = min(time - lastTime, budget.maxGap)
-        used += Self.rate(budget.model, temperature: lastValue) * dt
+        let step = Self.rate(budget.model, temperature: lastValue) * dt
+        // A wild reading (a wrong word order decodes as 1e30 °C) must not poison the budget.
+        guard step.isFinite, step >= 0 else { return nil }
+        used = min(used + step, 1e6)
         var crossed: Double? = nil
         while nextShare < budget.alertShares.count && used >= budget.alertShares[nextShare] {
             crossed = budget.alertShares[nextShare]
@@ -47,7 +50,7 @@ public struct SpoilageMonitor: Sendable {
         }
         guard let share = crossed else { return nil }
         if raisedAt.isNaN { raisedAt = time }
-        let pct = Int((used * 100).rounded(.down))
+        let pct = Int(min(used * 100, 1e8).rounded(.down))
         let what = budget.commodity.isEmpty ? "the produce" : budget.commodity
         let room = budget.room.isEmpty ? budget.channel : budget.room
         let message = share >= 1
