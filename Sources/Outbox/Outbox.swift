@@ -175,28 +175,16 @@ public actor Outbox {
 
     /// Removes messages the broker has acknowledged, in one transaction.
     public func acknowledge(_ ids: [Int64]) throws(OutboxError) {
-        guard !ids.isEmpty else { return }
-        let db = try connection()
-        try db.exec("BEGIN IMMEDIATE")
-        do {
-            var removed: Int64 = 0
-            for id in ids {
-                let s = try db.statement("DELETE FROM outbox WHERE id = ?1")
-                s.bind(1, id)
-                try s.step()
-                removed += Int64(db.changes)
-            }
-            try bump("delivered", by: removed, db)
-            try db.exec("COMMIT")
-        } catch {
-            try? db.exec("ROLLBACK")
-            throw error
-        }
+        try delete(ids, counting: "delivered")
     }
 
     /// Removes messages that can never be published (the client refused them for good), counted
     /// as `rejected` in the same transaction.
     public func reject(_ ids: [Int64]) throws(OutboxError) {
+        try delete(ids, counting: "rejected")
+    }
+
+    private func delete(_ ids: [Int64], counting counter: String) throws(OutboxError) {
         guard !ids.isEmpty else { return }
         let db = try connection()
         try db.exec("BEGIN IMMEDIATE")
@@ -208,7 +196,7 @@ public actor Outbox {
                 try s.step()
                 removed += Int64(db.changes)
             }
-            try bump("rejected", by: removed, db)
+            try bump(counter, by: removed, db)
             try db.exec("COMMIT")
         } catch {
             try? db.exec("ROLLBACK")
