@@ -226,6 +226,24 @@ public struct SortedWindow: Sendable {
         return storage[s + i] + (storage[s + i + 1] - storage[s + i]) * frac
     }
 
+    /// Three quantiles at once, with one catch-up of the sorted order: the same values as
+    /// `(quantile(a), quantile(b), quantile(c))`, for the level detector that needs all three per reading.
+    public mutating func quantiles(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double) {
+        sync()
+        let n = count
+        guard n > 0 else { return (.nan, .nan, .nan) }
+        let s = capacity
+        let last = Double(n - 1)
+        @inline(__always) func at(_ q: Double) -> Double {
+            let pos = max(0, min(1, q)) * last
+            let i = Int(pos)
+            let frac = pos - Double(i)
+            if i + 1 >= n { return storage[s + n - 1] }
+            return storage[s + i] + (storage[s + i + 1] - storage[s + i]) * frac
+        }
+        return (at(a), at(b), at(c))
+    }
+
     public var median: Double { mutating get { quantile(0.5) } }
     public var minimum: Double { mutating get { sync(); return count > 0 ? storage[capacity] : .nan } }
     public var maximum: Double { mutating get { sync(); return count > 0 ? storage[capacity + count - 1] : .nan } }

@@ -245,7 +245,8 @@ public struct ChannelDetector: Sendable {
 
         // Level: recent quantile against the learned baseline.
         if let l = config.level, recent.count * 2 >= levelSamples {
-            let center = recent.median
+            // One catch-up of the recent window for the median and both level quantiles.
+            let (center, upLevel, downLevel) = recent.quantiles(0.5, l.quantile, 1 - l.quantile)
             if baseline.isNaN {
                 baseline = center
                 baselineSince = time
@@ -261,8 +262,6 @@ public struct ChannelDetector: Sendable {
                     lo = max(lo, l.sigmaLow * sigma)
                     hi = max(hi, l.sigmaHigh * sigma, lo * 1.5)
                 }
-                let upLevel = recent.quantile(l.quantile)
-                let downLevel = recent.quantile(1 - l.quantile)
                 let up = upLevel - baseline
                 let down = baseline - downLevel
                 lastLevelUp = up
