@@ -7,12 +7,36 @@ public struct DetectorOutput: Sendable, Hashable {
     /// The detector that contributes the score, nil when the score is 0.
     public var kind: AlertKind?
     /// Set on the sample that raises or clears an episode.
-    public var event: AlertEvent?
+    public var event: AlertEvent? {
+        get { eventBox?.event }
+        set { eventBox = newValue.map(EventBox.init) }
+    }
+
+    /// The event behind one reference: almost every output has none, and a nil reference is copied
+    /// and destroyed in a few instructions, where an inline `AlertEvent?` (two strings, ~100 bytes)
+    /// costs an outlined copy and destroy on every sample.
+    private var eventBox: EventBox?
+
+    private final class EventBox: Sendable {
+        let event: AlertEvent
+        init(_ event: AlertEvent) { self.event = event }
+    }
 
     public init(score: Double, alert: Bool, kind: AlertKind?, event: AlertEvent?) {
         self.score = score
         self.alert = alert
         self.kind = kind
-        self.event = event
+        self.eventBox = event.map(EventBox.init)
+    }
+
+    public static func == (a: DetectorOutput, b: DetectorOutput) -> Bool {
+        a.score == b.score && a.alert == b.alert && a.kind == b.kind && a.event == b.event
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(score)
+        hasher.combine(alert)
+        hasher.combine(kind)
+        hasher.combine(event)
     }
 }

@@ -115,8 +115,22 @@ public struct ChannelDetector: Sendable {
 
         let score = min(1, max(0, best.score))
         let kind = best.kind
+        let transition = gate.update(time: time, score: score)
+        if transition == .none {
+            // Almost every sample: no event, so no optional AlertEvent to build, copy or destroy.
+            return DetectorOutput(score: score, alert: gate.active, kind: score > 0 ? kind : nil, event: nil)
+        }
+        return transitionOutput(transition, kind: kind, time: time, value: value, score: score)
+    }
+
+    /// The output of a sample that raises or clears an episode (kept out of line: rare, and it
+    /// builds an `AlertEvent`).
+    @inline(never)
+    private mutating func transitionOutput(
+        _ transition: HysteresisGate.Transition, kind: AlertKind?, time: Double, value: Double?, score: Double
+    ) -> DetectorOutput {
         var event: AlertEvent? = nil
-        switch gate.update(time: time, score: score) {
+        switch transition {
         case .none:
             break
         case .raised:
