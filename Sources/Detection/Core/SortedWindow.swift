@@ -244,6 +244,39 @@ public struct SortedWindow: Sendable {
         return (at(a), at(b), at(c))
     }
 
+    /// Where the q-quantile of `count` sorted values lies, computed once: `quantiles(_:_:_:)` of a window
+    /// holding exactly `count` values (a full one) then skips the position arithmetic.
+    public struct Position: Sendable {
+        public let q: Double
+        let count: Int
+        let index: Int
+        let frac: Double
+
+        public init(_ q: Double, count n: Int) {
+            self.q = q
+            count = n
+            let pos = max(0, min(1, q)) * Double(max(n, 1) - 1)
+            let i = Int(pos)
+            index = i
+            frac = pos - Double(i)
+        }
+    }
+
+    /// The same values as `quantiles(a.q, b.q, c.q)`; uses the precomputed positions when the window
+    /// holds the count they were computed for.
+    public mutating func quantiles(_ a: Position, _ b: Position, _ c: Position) -> (Double, Double, Double) {
+        sync()
+        let n = count
+        guard n == a.count && n == b.count && n == c.count && n > 0 else { return quantiles(a.q, b.q, c.q) }
+        let s = capacity
+        @inline(__always) func at(_ p: Position) -> Double {
+            let i = p.index
+            if i + 1 >= n { return storage[s + n - 1] }
+            return storage[s + i] + (storage[s + i + 1] - storage[s + i]) * p.frac
+        }
+        return (at(a), at(b), at(c))
+    }
+
     public var median: Double { mutating get { quantile(0.5) } }
     public var minimum: Double { mutating get { sync(); return count > 0 ? storage[capacity] : .nan } }
     public var maximum: Double { mutating get { sync(); return count > 0 ? storage[capacity + count - 1] : .nan } }

@@ -19,6 +19,8 @@ public struct ChannelDetector: Sendable {
     private var long: SortedWindow
     private var recent: SortedWindow
     private let levelSamples: Int
+    /// Median and level quantiles of a full recent window, positions computed at init.
+    private let levelPositions: (SortedWindow.Position, SortedWindow.Position, SortedWindow.Position)
     private var gate: HysteresisGate
     private var episodeKind: AlertKind?
     private var raisedAt = Double.nan
@@ -60,6 +62,10 @@ public struct ChannelDetector: Sendable {
         let ls = config.level.map { config.samples(for: $0.window) } ?? 1
         levelSamples = ls
         recent = SortedWindow(capacity: ls)
+        let lq = config.level?.quantile ?? 0.5
+        levelPositions = (
+            SortedWindow.Position(0.5, count: ls), SortedWindow.Position(lq, count: ls),
+            SortedWindow.Position(1 - lq, count: ls))
         gate = HysteresisGate(
             raiseLevel: config.raiseLevel, clearLevel: config.clearLevel,
             raiseAfter: config.raiseAfter, clearAfter: config.clearAfter)
@@ -260,7 +266,7 @@ public struct ChannelDetector: Sendable {
         // Level: recent quantile against the learned baseline.
         if let l = config.level, recent.count * 2 >= levelSamples {
             // One catch-up of the recent window for the median and both level quantiles.
-            let (center, upLevel, downLevel) = recent.quantiles(0.5, l.quantile, 1 - l.quantile)
+            let (center, upLevel, downLevel) = recent.quantiles(levelPositions.0, levelPositions.1, levelPositions.2)
             if baseline.isNaN {
                 baseline = center
                 baselineSince = time
