@@ -235,7 +235,7 @@ public struct ChannelDetector: Sendable {
                     }
                     if isSpike {
                         spikeTimes[spikeNext] = time
-                        spikeNext = (spikeNext + 1) % spikeTimes.count
+                        spikeNext = spikeNext + 1 == spikeTimes.count ? 0 : spikeNext + 1
                     }
                 }
             }
@@ -343,7 +343,8 @@ public struct ChannelDetector: Sendable {
         guard cap > 0 else { return }
         // Leaving the fast span: the diff `fastSamples` back (if present).
         if diffCount >= fastSamples {
-            let i = (diffNext - fastSamples + cap) % cap
+            var i = diffNext - fastSamples                     // -cap < i < cap (fastSamples ≤ cap)
+            if i < 0 { i += cap }
             fastSum -= diffs[i]
         }
         if diffCount == cap {
@@ -352,7 +353,7 @@ public struct ChannelDetector: Sendable {
             diffCount += 1
         }
         diffs[diffNext] = diff
-        diffNext = (diffNext + 1) % cap
+        diffNext = diffNext + 1 == cap ? 0 : diffNext + 1
         fastSum += diff
         slowSum += diff
         // Re-add from scratch once per ring turn so rounding errors cannot accumulate.
