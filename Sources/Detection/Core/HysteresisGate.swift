@@ -20,10 +20,11 @@ public struct HysteresisGate: Sendable, Codable, Hashable {
     public private(set) var activeSince: Double?
     private var pendingSince: Double?
 
+    /// A clear level at or above the raise level (a mistyped setting) would let the gate flap;
+    /// it is lowered to half the raise level rather than trapping.
     public init(raiseLevel: Double = 0.8, clearLevel: Double = 0.3, raiseAfter: Double = 0, clearAfter: Double = 600) {
-        precondition(clearLevel < raiseLevel, "clear level must be below raise level")
         self.raiseLevel = raiseLevel
-        self.clearLevel = clearLevel
+        self.clearLevel = clearLevel < raiseLevel ? clearLevel : raiseLevel / 2
         self.raiseAfter = raiseAfter
         self.clearAfter = clearAfter
     }

@@ -30,8 +30,9 @@ public struct SortedWindow: Sendable {
     /// Pushes not yet applied to the sorted part; `pendingLimit + 1` means "re-sort".
     private var pending = 0
 
-    public init(capacity: Int) {
-        precondition(capacity > 0, "window capacity must be positive")
+    /// A capacity below 1 (a mistyped setting) is raised to 1 rather than trapping.
+    public init(capacity requested: Int) {
+        let capacity = max(1, requested)
         self.capacity = capacity
         pendingLimit = max(1, capacity / 2)
         storage = [Double](repeating: 0, count: 2 * capacity + pendingLimit)

@@ -69,13 +69,14 @@ async def main():
         return
     port = int(sys.argv[1])
     server_task = asyncio.create_task(StartAsyncTcpServer(context, address=("127.0.0.1", port)))
-    for _ in range(200):  # poll until the listener accepts, at most 10 s
+    deadline = asyncio.get_running_loop().time() + 10
+    while asyncio.get_running_loop().time() < deadline:
         try:
             _, w = await asyncio.open_connection("127.0.0.1", port)
             w.close()
             break
         except OSError:
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0.05)  # poll the listener until the deadline
     print("ready", flush=True)
     await server_task
 
