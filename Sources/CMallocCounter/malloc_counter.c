@@ -3,6 +3,7 @@
 // forwarding to glibc's own implementation. Not linked into the agent.
 #include "malloc_counter.h"
 #include <stddef.h>
+#include <malloc.h>
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
@@ -15,3 +16,5 @@ void *calloc(size_t a, size_t b) { __atomic_add_fetch(&count, 1, __ATOMIC_RELAXE
 void *realloc(void *p, size_t n) { __atomic_add_fetch(&count, 1, __ATOMIC_RELAXED); return __libc_realloc(p, n); }
 
 uint64_t coop_malloc_count(void) { return __atomic_load_n(&count, __ATOMIC_RELAXED); }
+
+uint64_t coop_malloc_bytes_in_use(void) { return (uint64_t)mallinfo2().uordblks; }

@@ -64,4 +64,20 @@ struct SnapshotTests {
         let accepted = d.restore(s)
         #expect(!accepted)
     }
+
+    @Test("a copied detector is independent: updating the copy leaves the original's windows untouched")
+    func copiesAreIndependent() {
+        var a = ChannelDetector(channel: "room", config: .defaults(for: .coldRoom))
+        for i in 0..<300 { _ = a.update(time: t0 + Double(i) * 60, value: 3 + Double(i % 5) * 0.1) }
+        let before = a.snapshot()
+        var b = a
+        for i in 300..<400 { _ = b.update(time: t0 + Double(i) * 60, value: 9) }
+        #expect(a.snapshot() == before)
+        #expect(b.snapshot() != before)
+        #expect(b.snapshot().samples.suffix(100).allSatisfy { $0 == 9 })
+        // And the original keeps working on its own data.
+        _ = a.update(time: t0 + 300 * 60, value: 3.2)
+        #expect(a.snapshot().samples.last == 3.2)
+        #expect(b.snapshot().samples.last == 9)
+    }
 }

@@ -27,7 +27,7 @@ struct SortedWindowTests {
         #expect(w.valuesInArrivalOrder == Array(history.suffix(37)))
     }
 
-    @Test("queries after runs of pushes of every length (incremental catch-up and re-sort) match brute force")
+    @Test("quantiles match brute force after runs of pushes of every length, filling and full")
     func lazyCatchUp() {
         var rng = SeededRandom(seed: 7)
         for capacity in [1, 2, 5, 16, 37, 256] {
@@ -65,6 +65,80 @@ struct SortedWindowTests {
             for x in [3.0, 1.0, 2.0] { w.push(x); history.append(x) }
             let expected = Array(history.suffix(capacity)).sorted()
             #expect(w.minimum == expected.first && w.maximum == expected.last)
+        }
+    }
+}
+
+@Suite("Robust ring (long window)")
+struct RobustRingTests {
+    /// Median (mean of the middle two for an even count) and MAD (upper middle distance) by sorting.
+    private func bruteForce(_ values: [Double]) -> (median: Double, mad: Double) {
+        let s = values.sorted()
+        let n = s.count
+        let median = n % 2 == 0 ? (s[n / 2 - 1] + s[n / 2]) / 2 : s[n / 2]
+        let dev = s.map { abs($0 - median) }.sorted()
+        return (median, dev[n / 2])
+    }
+
+    @Test("a refresh gives exactly the median and MAD of the window, for every fill level and capacity")
+    func refreshMatchesBruteForce() {
+        var rng = SeededRandom(seed: 11)
+        for capacity in [1, 2, 3, 17, 18, 64, 256] {
+            var ring = RobustRing(capacity: capacity)
+            var history: [Double] = []
+            for step in 0..<(3 * capacity + 5) {
+                // Ties and runs too: the selection must cope with many equal values.
+                let x = step % 4 == 0 ? 5.0 : (rng.uniform() * 30).rounded() / 3 - 2
+                ring.push(x)
+                history.append(x)
+                ring.refresh()
+                let expected = bruteForce(Array(history.suffix(capacity)))
+                #expect(ring.median() == expected.median, "capacity \(capacity) step \(step)")
+                #expect(ring.mad() == expected.mad, "capacity \(capacity) step \(step)")
+            }
+            #expect(ring.valuesInArrivalOrder == Array(history.suffix(capacity)))
+        }
+    }
+
+    @Test("the cached median and MAD are never older than the refresh interval, and follow a level change")
+    func cacheAge() {
+        var ring = RobustRing(capacity: 256)
+        #expect(ring.refreshEvery == 128)
+        for _ in 0..<256 { ring.push(10) }
+        #expect(ring.median() == 10)
+        // A step to 20: once more than half the window is new, a query within the interval sees it.
+        for _ in 0..<129 { ring.push(20) }
+        var latest = ring.median()
+        for _ in 0..<128 {
+            ring.push(20)
+            latest = ring.median()
+        }
+        #expect(latest == 20)
+        // Fill-up: a window that has more than doubled since the last refresh is refreshed at once.
+        var filling = RobustRing(capacity: 256)
+        filling.push(1)
+        #expect(filling.median() == 1)
+        filling.push(3)
+        filling.push(3)
+        #expect(filling.median() == 3)
+        #expect(filling.mad() == 0)
+    }
+
+    @Test("selection puts the k-th value in place for sorted, reversed, constant and random input")
+    func selection() {
+        var rng = SeededRandom(seed: 3)
+        let inputs: [[Double]] = [
+            Array(0..<100).map(Double.init), Array((0..<100).reversed()).map(Double.init),
+            [Double](repeating: 2, count: 50), (0..<301).map { _ in rng.uniform() },
+        ]
+        for input in inputs {
+            let sorted = input.sorted()
+            for k in [0, 1, input.count / 2, input.count - 1] {
+                var a = input
+                let v = a.withUnsafeMutableBufferPointer { RobustRingCore.select($0.baseAddress!, $0.count, k) }
+                #expect(v == sorted[k])
+                #expect(a[..<k].allSatisfy { $0 <= v } && a[(k + 1)...].allSatisfy { $0 >= v })
+            }
         }
     }
 }

@@ -12,6 +12,9 @@ public struct DetectorOutput: Sendable, Hashable {
         set { eventBox = newValue.map(EventBox.init) }
     }
 
+    /// True on the sample that raises or clears an episode; cheaper than `event != nil`.
+    public var hasEvent: Bool { eventBox != nil }
+
     /// The event behind one reference: almost every output has none, and a nil reference is copied
     /// and destroyed in a few instructions, where an inline `AlertEvent?` (two strings, ~100 bytes)
     /// costs an outlined copy and destroy on every sample.

@@ -29,6 +29,7 @@ public struct HysteresisGate: Sendable, Codable, Hashable {
         self.clearAfter = clearAfter
     }
 
+    @inline(__always)
     public mutating func update(time: Double, score: Double) -> Transition {
         if !active {
             guard score >= raiseLevel else { pendingSince = nil; return .none }

@@ -3,21 +3,35 @@
 /// [0, 1] (the strongest detector wins) and passed through a `HysteresisGate`, so that one episode is
 /// one raise and one clear.
 ///
-/// Costs: `update` writes each reading into the windows' rings in O(1); a window's sorted order is
-/// brought up to date only when a detector queries it (see `SortedWindow`): O(log window) searches plus
-/// typically ~window / 3 Double moves (one memmove) per reading since the last query, plus O(log window)
-/// for the MAD when a spike candidate or noise-relative level needs it. The long window of a cold room
-/// or soil probe is queried only for spike candidates, so it usually costs just the ring write.
-/// It allocates nothing in steady state, except the strings of an `AlertEvent` on the sample that
-/// raises or clears. Memory: about 2.5 × 8 × (window + level samples) + 8 × drift span bytes
-/// (≈ 6–7 KB at window 256). Mutate the detector in place (`detectors[i].update(...)`): copying it and
-/// then updating the copy duplicates its buffers once.
+/// Costs per reading: O(log level window) for the recent window's sorted order (a binary search and a
+/// shift of ≈ window / 3 values, see `SortedRing`), O(1) for everything else, plus an O(window)
+/// refresh of the long window's median and MAD at most every window / 4 readings and only when a
+/// detector asks for them (spike candidates, noise-relative levels, drift thresholds relative to the
+/// level; see `RobustRingCore`). It allocates nothing in steady state, except the strings of an
+/// `AlertEvent` on the sample that raises or clears. Memory: one buffer of
+/// 8 × (2 × window + 2 × level samples + drift span + spike count + sentinels) bytes (≈ 4.6 KB for a
+/// cold room at window 256) plus ≈ 0.8 KB inline. Copies share the buffer until one of them is
+/// updated; mutate the detector in place (`detectors[i].update(...)`).
 public struct ChannelDetector: Sendable {
     public let channel: String
-    public let config: DetectorConfig
+    /// The settings this detector was made with (kept behind one reference: the per-reading path reads
+    /// `hot` instead, and a smaller detector touches fewer cache lines per reading).
+    public var config: DetectorConfig { configBox.value }
+    private let configBox: ConfigBox
 
-    private var long: SortedWindow
-    private var recent: SortedWindow
+    private final class ConfigBox: Sendable {
+        let value: DetectorConfig
+        init(_ value: DetectorConfig) { self.value = value }
+    }
+
+    /// The settings the per-reading path needs, unpacked from `config` once (no optionals to open,
+    /// nothing to copy on the hot path).
+    private let hot: Hot
+    /// All windows in one allocation: long ring + scratch, recent ring + sorted, spike times, drift
+    /// changes, sentinels (offsets in `hot`).
+    private var buffer: DoubleBuffer
+    private var long: RobustRingCore
+    private var recent: SortedRing
     private let levelSamples: Int
     /// Median and level quantiles of a full recent window, positions computed at init.
     private let levelPositions: (SortedWindow.Position, SortedWindow.Position, SortedWindow.Position)
@@ -38,11 +52,10 @@ public struct ChannelDetector: Sendable {
     private var stuckRef = Double.nan
     private var stuckStart = Double.nan
     private var zeroDiffShare = 0.0
-    private var spikeTimes: [Double]
     private var spikeNext = 0
 
     // Drift: ring of sample-to-sample changes with steps zeroed, and running sums.
-    private var diffs: [Double]
+    private let diffCapacity: Int
     private var diffNext = 0
     private var diffCount = 0
     private var fastSum = 0.0
@@ -55,29 +68,118 @@ public struct ChannelDetector: Sendable {
     private var lastLevelDown = 0.0
     private var lastLevelValue = Double.nan
 
+    private struct Hot: Sendable {
+        var validMin = -Double.infinity
+        var validMax = Double.infinity
+        var sentinelTolerance = 0.0
+        /// Sentinels inside the valid range come first in the buffer: only they can match a valid-looking value.
+        var inRangeSentinels = 0
+        var sentinels = 0
+        var noDataAfter = 0.0
+        var maxGap = 0.0
+
+        var spikeOn = false
+        var spikeMinJump = 0.0
+        var spikeSigmas = 0.0
+        var spikeMemory = 0.0
+        var spikeCount = 1
+
+        var stuckOn = false
+        var stuckDuration = 0.0
+        var stuckTolerance = 0.0
+        var stuckQuantizedFactor = 1.0
+
+        var levelOn = false
+        var levelLow = 0.0
+        var levelHigh = 0.0
+        var levelSigmaLow = 0.0
+        var levelSigmaHigh = 0.0
+        var levelRises = false
+        var levelFalls = false
+        var levelTimeConstant = 1.0
+        var levelWarmup = 0.0
+
+        var driftOn = false
+        var drift = DriftSettings(step: 0, fastSpan: 0, fastLow: 0, fastHigh: 0, slowSpan: 0, slowLow: 0, slowHigh: 0)
+
+        var spikeOffset = 0
+        var diffOffset = 0
+        var sentinelOffset = 0
+    }
+
     public init(channel: String = "", config: DetectorConfig) {
         self.channel = channel
-        self.config = config
-        long = SortedWindow(capacity: max(3, config.window))
+        configBox = ConfigBox(config)
+        var h = Hot()
+        h.validMin = config.validMin ?? -.infinity
+        h.validMax = config.validMax ?? .infinity
+        h.sentinelTolerance = config.sentinelTolerance
+        h.noDataAfter = config.noDataAfter
+        h.maxGap = config.maxGap
+
+        let longCapacity = max(3, config.window)
         let ls = config.level.map { config.samples(for: $0.window) } ?? 1
         levelSamples = ls
-        recent = SortedWindow(capacity: ls)
         let lq = config.level?.quantile ?? 0.5
         levelPositions = (
             SortedWindow.Position(0.5, count: ls), SortedWindow.Position(lq, count: ls),
             SortedWindow.Position(1 - lq, count: ls))
+        if let s = config.spike {
+            h.spikeOn = true
+            h.spikeMinJump = s.minJump
+            h.spikeSigmas = s.sigmas
+            h.spikeMemory = s.memory
+            h.spikeCount = max(1, s.count)
+        }
+        if let st = config.stuck {
+            h.stuckOn = true
+            h.stuckDuration = st.duration
+            h.stuckTolerance = st.tolerance
+            h.stuckQuantizedFactor = st.quantizedFactor
+        }
+        if let l = config.level {
+            h.levelOn = true
+            h.levelLow = l.low
+            h.levelHigh = l.high
+            h.levelSigmaLow = l.sigmaLow
+            h.levelSigmaHigh = l.sigmaHigh
+            h.levelRises = l.rises
+            h.levelFalls = l.falls
+            h.levelTimeConstant = l.baselineTimeConstant
+            h.levelWarmup = l.warmup
+        }
+        if let d = config.drift {
+            h.driftOn = true
+            h.drift = d
+            let slow = config.samples(for: d.slowSpan)
+            diffCapacity = slow
+            fastSamples = min(slow, config.samples(for: d.fastSpan))
+        } else {
+            diffCapacity = 0
+            fastSamples = 0
+        }
+        let tol = config.sentinelTolerance
+        let inRange = config.sentinels.filter { $0 >= h.validMin - tol && $0 <= h.validMax + tol }
+        let outOfRange = config.sentinels.filter { !($0 >= h.validMin - tol && $0 <= h.validMax + tol) }
+        h.inRangeSentinels = inRange.count
+        h.sentinels = config.sentinels.count
+
+        // Layout of the one buffer.
+        let longOffset = 0
+        let recentOffset = longOffset + RobustRingCore.doubles(capacity: longCapacity)
+        h.spikeOffset = recentOffset + (h.levelOn ? SortedRing.doubles(capacity: ls) : 0)
+        h.diffOffset = h.spikeOffset + h.spikeCount
+        h.sentinelOffset = h.diffOffset + diffCapacity
+        let total = h.sentinelOffset + h.sentinels
+        buffer = DoubleBuffer(count: total)
+        long = RobustRingCore(capacity: longCapacity, offset: longOffset)
+        recent = SortedRing(capacity: ls, offset: recentOffset)
+        for (i, s) in (inRange + outOfRange).enumerated() { buffer.base[h.sentinelOffset + i] = s }
+        for i in 0..<h.spikeCount { buffer.base[h.spikeOffset + i] = -.infinity }
+        hot = h
         gate = HysteresisGate(
             raiseLevel: config.raiseLevel, clearLevel: config.clearLevel,
             raiseAfter: config.raiseAfter, clearAfter: config.clearAfter)
-        spikeTimes = [Double](repeating: -.infinity, count: max(1, config.spike?.count ?? 1))
-        if let d = config.drift {
-            let slow = config.samples(for: d.slowSpan)
-            diffs = [Double](repeating: 0, count: slow)
-            fastSamples = min(slow, config.samples(for: d.fastSpan))
-        } else {
-            diffs = []
-            fastSamples = 0
-        }
     }
 
     /// True while an alert episode is open.
@@ -89,6 +191,13 @@ public struct ChannelDetector: Sendable {
         return lastTime - baselineSince >= l.warmup
     }
 
+    /// The buffer, made unique first (a copy of this detector may share it). Call before writing.
+    @inline(__always)
+    private mutating func writableBase() -> UnsafeMutablePointer<Double> {
+        if !isKnownUniquelyReferenced(&buffer) { buffer = buffer.copy() }
+        return buffer.base
+    }
+
     /// Feeds one reading. `value` nil means the read failed. `time` is seconds since the epoch and
     /// should not go backwards; if it does, the short-term state restarts (no crash, no alert).
     public mutating func update(time: Double, value: Double?) -> DetectorOutput {
@@ -96,26 +205,27 @@ public struct ChannelDetector: Sendable {
 
         if let x = value, x.isFinite {
             missingSince = .nan
-            if isSentinel(x) {
-                best.offer(1, .sentinel)
-            } else if let lo = config.validMin, x < lo {
-                best.offer(1, .outOfRange)
-            } else if let hi = config.validMax, x > hi {
-                best.offer(1, .outOfRange)
-            } else {
-                if lastTime.isFinite && (time - lastTime > config.maxGap || time < lastTime) {
-                    restartShortTerm()
+            if x >= hot.validMin && x <= hot.validMax {
+                if hot.inRangeSentinels > 0 && matchesSentinel(x, count: hot.inRangeSentinels) {
+                    best.offer(1, .sentinel)
+                } else {
+                    let base = writableBase()
+                    if lastTime.isFinite && (time - lastTime > hot.maxGap || time < lastTime) {
+                        restartShortTerm(base)
+                    }
+                    scoreValid(time: time, x: x, best: &best, base)
+                    lastTime = time
                 }
-                scoreValid(time: time, x: x, best: &best)
-                lastTime = time
+            } else {
+                best.offer(1, matchesSentinel(x, count: hot.sentinels) ? .sentinel : .outOfRange)
             }
         } else {
             if missingSince.isNaN { missingSince = time }
             let elapsed = time - missingSince
-            if config.noDataAfter <= 0 || elapsed >= config.noDataAfter {
+            if hot.noDataAfter <= 0 || elapsed >= hot.noDataAfter {
                 best.offer(1, .noData)
             } else {
-                best.offer(0.5 * elapsed / config.noDataAfter, .noData)
+                best.offer(0.5 * elapsed / hot.noDataAfter, .noData)
             }
         }
 
@@ -158,7 +268,7 @@ public struct ChannelDetector: Sendable {
     /// The state worth persisting. O(window); allocates the sample array.
     public func snapshot() -> ChannelDetectorSnapshot {
         ChannelDetectorSnapshot(
-            samples: long.valuesInArrivalOrder,
+            samples: long.values(buffer.base),
             lastTime: lastTime.isFinite ? lastTime : nil,
             baseline: baseline.isFinite ? baseline : nil,
             baselineSince: baselineSince.isFinite ? baselineSince : nil,
@@ -178,23 +288,23 @@ public struct ChannelDetector: Sendable {
     /// (the newest samples are kept). Returns false, leaving the detector fresh, for an unknown version.
     /// The recent-level window and the drift sums are rebuilt from the newest samples, as if they had
     /// arrived `config.sampleInterval` apart; a gap longer than `config.maxGap` until the next reading
-    /// restarts them anyway. O(window²) worst case for the sorted insertions; call once at start-up.
+    /// restarts them anyway. O(window × level window); call once at start-up.
     @discardableResult
     public mutating func restore(_ snapshot: ChannelDetectorSnapshot) -> Bool {
         guard snapshot.version == ChannelDetectorSnapshot.currentVersion else { return false }
-        let fresh = ChannelDetector(channel: channel, config: config)
-        self = fresh
+        self = ChannelDetector(channel: channel, config: config)
+        let base = buffer.base                                           // fresh, so unique
         let valid = snapshot.samples.filter { $0.isFinite }
-        for x in valid.suffix(long.capacity) { long.push(x) }
-        if config.level != nil {
-            for x in valid.suffix(levelSamples) { recent.push(x) }
+        for x in valid.suffix(long.capacity) { long.push(x, base) }
+        if hot.levelOn {
+            for x in valid.suffix(levelSamples) { recent.push(x, base) }
         }
-        if let d = config.drift {
+        if hot.driftOn {
             var previous = Double.nan
-            for x in valid.suffix(diffs.count + 1) {
+            for x in valid.suffix(diffCapacity + 1) {
                 if previous.isFinite {
                     let diff = x - previous
-                    pushDiff(abs(diff) > d.step ? 0 : diff)
+                    pushDiff(abs(diff) > hot.drift.step ? 0 : diff, base)
                 }
                 previous = x
             }
@@ -216,47 +326,47 @@ public struct ChannelDetector: Sendable {
 
     // MARK: - Detectors on a valid reading
 
-    private mutating func scoreValid(time: Double, x: Double, best: inout Strongest) {
-        long.push(x)
-        if config.level != nil { recent.push(x) }
+    @inline(__always)
+    private mutating func scoreValid(time: Double, x: Double, best: inout Strongest, _ base: UnsafeMutablePointer<Double>) {
+        long.push(x, base)
+        if hot.levelOn { recent.push(x, base) }
 
         // Spike: the previous sample jumped away from both neighbours.
-        if let s = config.spike, prev1.isFinite, prev2.isFinite {
+        if hot.spikeOn && prev1.isFinite && prev2.isFinite {
             let up1 = prev1 - prev2
             let up2 = prev1 - x
             if (up1 > 0) == (up2 > 0) {
                 let jump = min(abs(up1), abs(up2))
-                if jump > s.minJump {
+                if jump > hot.spikeMinJump {
                     var isSpike = true
-                    if s.sigmas > 0 && long.count >= 8 {
-                        let m = long.median
-                        let sigma = 1.4826 * long.mad(around: m)
-                        isSpike = jump > s.sigmas * sigma
+                    if hot.spikeSigmas > 0 && long.count >= 8 {
+                        isSpike = jump > hot.spikeSigmas * 1.4826 * long.mad(base)
                     }
                     if isSpike {
-                        spikeTimes[spikeNext] = time
-                        spikeNext = spikeNext + 1 == spikeTimes.count ? 0 : spikeNext + 1
+                        base[hot.spikeOffset + spikeNext] = time
+                        spikeNext = spikeNext + 1 == hot.spikeCount ? 0 : spikeNext + 1
                     }
                 }
             }
             var n = 0
-            for t in spikeTimes where time - t <= s.memory { n += 1 }
-            if n > 0 { best.offer(min(1, Double(n) / Double(s.count)), .spike) }
+            let times = base + hot.spikeOffset
+            for i in 0..<hot.spikeCount where time - times[i] <= hot.spikeMemory { n += 1 }
+            if n > 0 { best.offer(min(1, Double(n) / Double(hot.spikeCount)), .spike) }
         }
 
         // Stuck: no movement beyond the tolerance.
-        if let st = config.stuck {
-            if stuckRef.isFinite && abs(x - stuckRef) <= st.tolerance {
+        if hot.stuckOn {
+            if stuckRef.isFinite && abs(x - stuckRef) <= hot.stuckTolerance {
                 // run continues
             } else {
                 stuckRef = x
                 stuckStart = time
             }
             let elapsed = time - stuckStart
-            let required = st.duration * (zeroDiffShare > 0.3 ? st.quantizedFactor : 1)
+            let required = hot.stuckDuration * (zeroDiffShare > 0.3 ? hot.stuckQuantizedFactor : 1)
             if prev1.isFinite && elapsed < 0.5 * required {
-                let zero = abs(x - prev1) <= st.tolerance ? 1.0 : 0.0
-                zeroDiffShare += (zero - zeroDiffShare) / 500
+                let zero = abs(x - prev1) <= hot.stuckTolerance ? 1.0 : 0.0
+                zeroDiffShare += (zero - zeroDiffShare) * 0.002          // a 500-sample average
             }
             if required > 0 && elapsed > 0 {
                 best.offer(elapsed >= required ? 1 : 0.5 * elapsed / required, .stuck)
@@ -264,34 +374,35 @@ public struct ChannelDetector: Sendable {
         }
 
         // Level: recent quantile against the learned baseline.
-        if let l = config.level, recent.count * 2 >= levelSamples {
-            // One catch-up of the recent window for the median and both level quantiles.
-            let (center, upLevel, downLevel) = recent.quantiles(levelPositions.0, levelPositions.1, levelPositions.2)
+        if hot.levelOn && recent.count * 2 >= levelSamples {
+            let center = recent.quantile(at: levelPositions.0, base)
             if baseline.isNaN {
                 baseline = center
                 baselineSince = time
                 baselineCount = 1
             }
-            let trusted = time - baselineSince >= l.warmup
+            let trusted = time - baselineSince >= hot.levelWarmup
             var deviating = false
             if trusted {
-                var lo = l.low
-                var hi = l.high
-                if l.sigmaLow > 0 || l.sigmaHigh > 0 {
-                    let sigma = 1.4826 * long.mad(around: long.median)
-                    lo = max(lo, l.sigmaLow * sigma)
-                    hi = max(hi, l.sigmaHigh * sigma, lo * 1.5)
+                var lo = hot.levelLow
+                var hi = hot.levelHigh
+                if hot.levelSigmaLow > 0 || hot.levelSigmaHigh > 0 {
+                    let sigma = 1.4826 * long.mad(base)
+                    lo = max(lo, hot.levelSigmaLow * sigma)
+                    hi = max(hi, hot.levelSigmaHigh * sigma, lo * 1.5)
                 }
+                let upLevel = recent.quantile(at: levelPositions.1, base)
+                let downLevel = recent.quantile(at: levelPositions.2, base)
                 let up = upLevel - baseline
                 let down = baseline - downLevel
                 lastLevelUp = up
                 lastLevelDown = down
-                if l.rises && up > lo {
+                if hot.levelRises && up > lo {
                     deviating = true
                     lastLevelValue = upLevel
                     best.offer(ramp(up, lo, hi), .deviation)
                 }
-                if l.falls && down > lo {
+                if hot.levelFalls && down > lo {
                     deviating = true
                     lastLevelValue = downLevel
                     best.offer(ramp(down, lo, hi), .deviation)
@@ -304,20 +415,21 @@ public struct ChannelDetector: Sendable {
                 baselineCount += 1
                 baseline += (center - baseline) / Double(baselineCount)
             } else if lastTime.isFinite && time > lastTime {
-                var alpha = min(1, (time - lastTime) / l.baselineTimeConstant)
+                var alpha = min(1, (time - lastTime) / hot.levelTimeConstant)
                 if deviating { alpha /= 20 }
                 baseline += alpha * (center - baseline)
             }
         }
 
         // Drift: net small-step change over the fast and slow spans.
-        if let d = config.drift {
+        if hot.driftOn {
+            let d = hot.drift
             if prev1.isFinite {
                 var diff = x - prev1
                 if abs(diff) > d.step { diff = 0 }
-                pushDiff(diff)
+                pushDiff(diff, base)
             }
-            let level = abs(long.median)
+            let level = abs(long.median(base, maxAge: long.capacity / 2))
             let fLo = max(d.fastLow, d.fastLowFraction * level)
             let fHi = max(d.fastHigh, d.fastHighFraction * level, fLo * 1.2)
             let sLo = max(d.slowLow, d.slowLowFraction * level)
@@ -338,9 +450,10 @@ public struct ChannelDetector: Sendable {
         }
     }
 
-    private mutating func pushDiff(_ diff: Double) {
-        let cap = diffs.count
+    private mutating func pushDiff(_ diff: Double, _ base: UnsafeMutablePointer<Double>) {
+        let cap = diffCapacity
         guard cap > 0 else { return }
+        let diffs = base + hot.diffOffset
         // Leaving the fast span: the diff `fastSamples` back (if present).
         if diffCount >= fastSamples {
             var i = diffNext - fastSamples                     // -cap < i < cap (fastSamples ≤ cap)
@@ -372,12 +485,12 @@ public struct ChannelDetector: Sendable {
         }
     }
 
-    private mutating func restartShortTerm() {
+    private mutating func restartShortTerm(_ base: UnsafeMutablePointer<Double>) {
         prev1 = .nan
         prev2 = .nan
         stuckRef = .nan
         stuckStart = .nan
-        for i in spikeTimes.indices { spikeTimes[i] = -.infinity }
+        for i in 0..<hot.spikeCount { base[hot.spikeOffset + i] = -.infinity }
         diffNext = 0
         diffCount = 0
         fastSum = 0
@@ -385,8 +498,10 @@ public struct ChannelDetector: Sendable {
         recent.removeAll()
     }
 
-    private func isSentinel(_ x: Double) -> Bool {
-        for s in config.sentinels where abs(x - s) <= config.sentinelTolerance { return true }
+    /// True if x is within the tolerance of one of the first `count` sentinels (in-range ones first).
+    private func matchesSentinel(_ x: Double, count: Int) -> Bool {
+        let s = buffer.base + hot.sentinelOffset
+        for i in 0..<count where abs(x - s[i]) <= hot.sentinelTolerance { return true }
         return false
     }
 
@@ -451,7 +566,7 @@ public struct ChannelDetector: Sendable {
                 message = "\(name) is \(text(dev)) \(word) than usual (\(text(lastLevelValue)), usually \(text(baseline)))."
             }
         case .rate:
-            let fast = abs(fastSum) >= abs(slowSum) * Double(fastSamples) / Double(max(1, diffs.count)) * 4
+            let fast = abs(fastSum) >= abs(slowSum) * Double(fastSamples) / Double(max(1, diffCapacity)) * 4
             let sum = fast ? fastSum : slowSum
             let span = Double(fast ? min(fastSamples, diffCount) : diffCount) * config.sampleInterval
             reason = "changed \(sum >= 0 ? "+" : "")\(text(sum)) in \(NumberText.duration(span)) without a step"
