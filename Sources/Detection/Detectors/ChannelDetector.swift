@@ -63,10 +63,15 @@ public struct ChannelDetector: Sendable {
     private let fastSamples: Int
     private var sinceResum = 0
 
+    // Daily pattern (level detector): offsets per time-of-day slot and seconds learned per slot live in
+    // the buffer; this is when learning started.
+    private var dailySince = Double.nan
+
     // Last component values, for reasons and messages.
     private var lastLevelUp = 0.0
     private var lastLevelDown = 0.0
     private var lastLevelValue = Double.nan
+    private var lastExpected = Double.nan
 
     private struct Hot: Sendable {
         var validMin = -Double.infinity
@@ -98,6 +103,14 @@ public struct ChannelDetector: Sendable {
         var levelFalls = false
         var levelTimeConstant = 1.0
         var levelWarmup = 0.0
+        var dailyOn = false
+        var dailyBins = 1
+        /// Slots per second (1 / slot length), so the slot is a multiplication, not a division.
+        var dailySlotsPerSecond = 1 / 86_400.0
+        var dailyWarmup = 0.0
+        /// Seconds of learning per slot after which a slot's value is an exponential average.
+        var dailyMemory = 1.0
+        var dailyOffset = 0
 
         var driftOn = false
         var drift = DriftSettings(step: 0, fastSpan: 0, fastLow: 0, fastHigh: 0, slowSpan: 0, slowLow: 0, slowHigh: 0)
@@ -147,6 +160,13 @@ public struct ChannelDetector: Sendable {
             h.levelFalls = l.falls
             h.levelTimeConstant = l.baselineTimeConstant
             h.levelWarmup = l.warmup
+            if l.daily {
+                h.dailyOn = true
+                h.dailyBins = max(1, min(1440, l.dailyBins))
+                h.dailySlotsPerSecond = Double(h.dailyBins) / 86_400
+                h.dailyWarmup = l.dailyWarmupDays * 86_400
+                h.dailyMemory = l.dailyMemoryDays * 86_400 / Double(h.dailyBins)
+            }
         }
         if let d = config.drift {
             h.driftOn = true
@@ -169,7 +189,8 @@ public struct ChannelDetector: Sendable {
         let recentOffset = longOffset + RobustRingCore.doubles(capacity: longCapacity)
         h.spikeOffset = recentOffset + (h.levelOn ? SortedRing.doubles(capacity: ls) : 0)
         h.diffOffset = h.spikeOffset + h.spikeCount
-        h.sentinelOffset = h.diffOffset + diffCapacity
+        h.dailyOffset = h.diffOffset + diffCapacity
+        h.sentinelOffset = h.dailyOffset + (h.dailyOn ? 2 * h.dailyBins : 0)
         let total = h.sentinelOffset + h.sentinels
         buffer = DoubleBuffer(count: total)
         long = RobustRingCore(capacity: longCapacity, offset: longOffset)
@@ -275,7 +296,10 @@ public struct ChannelDetector: Sendable {
             baselineCount: baselineCount,
             zeroDiffShare: zeroDiffShare,
             alertKind: gate.active ? episodeKind : nil,
-            alertSince: gate.active ? raisedAt : nil)
+            alertSince: gate.active ? raisedAt : nil,
+            daily: hot.dailyOn && dailySince.isFinite
+                ? Array(UnsafeBufferPointer(start: buffer.base + hot.dailyOffset, count: 2 * hot.dailyBins)) : nil,
+            dailySince: hot.dailyOn && dailySince.isFinite ? dailySince : nil)
     }
 
     /// Creates a detector and restores `snapshot` into it (see `restore(_:)`).
@@ -316,6 +340,12 @@ public struct ChannelDetector: Sendable {
         baselineSince = snapshot.baselineSince ?? .nan
         baselineCount = snapshot.baselineCount
         zeroDiffShare = snapshot.zeroDiffShare
+        if hot.dailyOn, let daily = snapshot.daily, let since = snapshot.dailySince,
+           daily.count == 2 * hot.dailyBins, daily.allSatisfy(\.isFinite) {
+            // The same slots only: a pattern learned with another slot count would be misplaced.
+            for (i, v) in daily.enumerated() { base[hot.dailyOffset + i] = v }
+            dailySince = since
+        }
         if let since = snapshot.alertSince {
             gate.restore(activeSince: since)
             episodeKind = snapshot.alertKind
@@ -373,7 +403,7 @@ public struct ChannelDetector: Sendable {
             }
         }
 
-        // Level: recent quantile against the learned baseline.
+        // Level: recent quantile against the learned baseline (plus the usual offset for this time of day).
         if hot.levelOn && recent.count * 2 >= levelSamples {
             let center = recent.quantile(at: levelPositions.0, base)
             if baseline.isNaN {
@@ -382,6 +412,23 @@ public struct ChannelDetector: Sendable {
                 baselineCount = 1
             }
             let trusted = time - baselineSince >= hot.levelWarmup
+            // The daily pattern: this slot's offset, and the range of it and its neighbours.
+            var slot = 0
+            var dailyInUse = false
+            var seasonal = 0.0
+            var expectedHi = baseline
+            var expectedLo = baseline
+            if hot.dailyOn {
+                slot = dailySlot(time)
+                if dailySince.isNaN { dailySince = time }
+                dailyInUse = time - dailySince >= hot.dailyWarmup
+                if dailyInUse {
+                    seasonal = base[hot.dailyOffset + slot]
+                    let (lo, hi) = dailyRange(slot, base)
+                    expectedHi += hi
+                    expectedLo += lo
+                }
+            }
             var deviating = false
             if trusted {
                 var lo = hot.levelLow
@@ -393,31 +440,38 @@ public struct ChannelDetector: Sendable {
                 }
                 let upLevel = recent.quantile(at: levelPositions.1, base)
                 let downLevel = recent.quantile(at: levelPositions.2, base)
-                let up = upLevel - baseline
-                let down = baseline - downLevel
+                let up = upLevel - expectedHi
+                let down = expectedLo - downLevel
                 lastLevelUp = up
                 lastLevelDown = down
                 if hot.levelRises && up > lo {
                     deviating = true
                     lastLevelValue = upLevel
+                    lastExpected = expectedHi
                     best.offer(ramp(up, lo, hi), .deviation)
                 }
                 if hot.levelFalls && down > lo {
                     deviating = true
                     lastLevelValue = downLevel
+                    lastExpected = expectedLo
                     best.offer(ramp(down, lo, hi), .deviation)
                 }
                 if !deviating && (up > lo || down > lo) { deviating = true }
             }
             // Learn: fast (averaging) during warm-up, then an exponential average with the time
-            // constant; 20× slower while the level is off so an anomaly is not absorbed.
+            // constant; 20× slower while the level is off so an anomaly is not absorbed. With a daily
+            // pattern in use, the baseline learns the level with the time of day's offset taken out.
             if !trusted {
                 baselineCount += 1
                 baseline += (center - baseline) / Double(baselineCount)
             } else if lastTime.isFinite && time > lastTime {
-                var alpha = min(1, (time - lastTime) / hot.levelTimeConstant)
-                if deviating { alpha /= 20 }
-                baseline += alpha * (center - baseline)
+                let dt = time - lastTime
+                var alpha = min(1, dt / hot.levelTimeConstant)
+                if deviating { alpha *= 0.05 }
+                baseline += alpha * (center - seasonal - baseline)
+                if hot.dailyOn {
+                    learnDaily(slot: slot, dt: dt, offset: center - baseline, slow: deviating && dailyInUse, base)
+                }
             }
         }
 
@@ -485,6 +539,39 @@ public struct ChannelDetector: Sendable {
         }
     }
 
+    /// The time-of-day slot (UTC) of `time`. O(1).
+    @inline(__always)
+    private func dailySlot(_ time: Double) -> Int {
+        let secondOfDay = time - (time * (1 / 86_400)).rounded(.down) * 86_400
+        return min(hot.dailyBins - 1, max(0, Int(secondOfDay * hot.dailySlotsPerSecond)))
+    }
+
+    /// Lowest and highest offset of `slot` and its two neighbours (the day wraps around).
+    @inline(__always)
+    private func dailyRange(_ slot: Int, _ base: UnsafeMutablePointer<Double>) -> (Double, Double) {
+        let o = base + hot.dailyOffset
+        let n = hot.dailyBins
+        let a = o[slot == 0 ? n - 1 : slot - 1]
+        let b = o[slot]
+        let c = o[slot + 1 == n ? 0 : slot + 1]
+        return (min(a, b, c), max(a, b, c))
+    }
+
+    /// Moves this slot's offset towards `offset` (the level minus the baseline): a running mean until
+    /// the slot has `dailyMemoryDays` of learning, then an exponential average; 20× slower (`slow`)
+    /// while the level is off once the pattern is in use, so an anomaly is not learned as usual.
+    @inline(__always)
+    private func learnDaily(slot: Int, dt: Double, offset: Double, slow: Bool, _ base: UnsafeMutablePointer<Double>) {
+        let step = min(dt, hot.maxGap)
+        let value = base + hot.dailyOffset + slot
+        let learned = value + hot.dailyBins
+        let weight = min(learned[0] + step, hot.dailyMemory)
+        var rate = step / weight
+        if slow { rate *= 0.05 }
+        value[0] += rate * (offset - value[0])
+        learned[0] = weight
+    }
+
     private mutating func restartShortTerm(_ base: UnsafeMutablePointer<Double>) {
         prev1 = .nan
         prev2 = .nan
@@ -547,6 +634,7 @@ public struct ChannelDetector: Sendable {
             message = "\(name) is jumping erratically (readings like \(v) that come straight back). Check the connection and the probe."
         case .deviation:
             let up = lastLevelUp >= lastLevelDown
+            let usual = lastExpected.isFinite ? lastExpected : baseline
             let dev = up ? lastLevelUp : lastLevelDown
             let word: String
             switch config.kind {
@@ -554,16 +642,16 @@ public struct ChannelDetector: Sendable {
             case .soilMoisture: word = up ? "wetter" : "drier"
             default: word = up ? "higher" : "lower"
             }
-            reason = "level \(text(lastLevelValue)) is \(up ? "+" : "-")\(text(dev)) from baseline \(text(baseline))"
+            reason = "level \(text(lastLevelValue)) is \(up ? "+" : "-")\(text(dev)) from baseline \(text(usual))"
             switch config.kind {
             case .coldRoom:
-                message = "\(name) has been \(text(dev)) \(word) than usual for a while (\(text(lastLevelValue)), usually \(text(baseline))). " +
+                message = "\(name) has been \(text(dev)) \(word) than usual for a while (\(text(lastLevelValue)), usually \(text(usual))). " +
                     (up ? "Check the door and the cooling unit." : "Check the thermostat: produce may freeze.")
             case .soilMoisture:
-                message = "\(name) suddenly reads \(text(dev)) \(word) than before (\(text(lastLevelValue)), was \(text(baseline))). " +
+                message = "\(name) suddenly reads \(text(dev)) \(word) than before (\(text(lastLevelValue)), was \(text(usual))). " +
                     "Soil does not dry that fast: check that the probe is still in the ground."
             default:
-                message = "\(name) is \(text(dev)) \(word) than usual (\(text(lastLevelValue)), usually \(text(baseline)))."
+                message = "\(name) is \(text(dev)) \(word) than usual (\(text(lastLevelValue)), usually \(text(usual)))."
             }
         case .rate:
             let fast = abs(fastSum) >= abs(slowSum) * Double(fastSamples) / Double(max(1, diffCapacity)) * 4

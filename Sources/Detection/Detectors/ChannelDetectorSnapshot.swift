@@ -22,10 +22,15 @@ public struct ChannelDetectorSnapshot: Sendable, Codable, Hashable {
     /// The open alert episode, if any.
     public var alertKind: AlertKind?
     public var alertSince: Double?
+    /// The learned daily pattern (offsets from the baseline per time-of-day slot, then the seconds
+    /// learned per slot) and when it started learning; nil without one. Absent in older snapshots.
+    public var daily: [Double]?
+    public var dailySince: Double?
 
     public init(
         version: Int = ChannelDetectorSnapshot.currentVersion, samples: [Double], lastTime: Double?, baseline: Double?,
-        baselineSince: Double?, baselineCount: Int, zeroDiffShare: Double, alertKind: AlertKind?, alertSince: Double?
+        baselineSince: Double?, baselineCount: Int, zeroDiffShare: Double, alertKind: AlertKind?, alertSince: Double?,
+        daily: [Double]? = nil, dailySince: Double? = nil
     ) {
         self.version = version
         self.samples = samples
@@ -36,5 +41,7 @@ public struct ChannelDetectorSnapshot: Sendable, Codable, Hashable {
         self.zeroDiffShare = zeroDiffShare
         self.alertKind = alertKind
         self.alertSince = alertSince
+        self.daily = daily
+        self.dailySince = dailySince
     }
 }

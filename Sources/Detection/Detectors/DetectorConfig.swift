@@ -118,7 +118,8 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
                 stuck: StuckSettings(duration: 1800),
                 clearAfter: 900, processSeverity: .warning, faultSeverity: .warning)
         case .generic:
-            // Unknown quantity: only noise-relative checks.
+            // Unknown quantity: only noise-relative checks, against the level usual for the time of day
+            // (unknown quantities often follow a timer or the sun).
             return DetectorConfig(
                 kind: kind, unit: "", sampleInterval: sampleInterval ?? 60,
                 validMin: nil, validMax: nil, sentinels: [-999, -9999, 65535],
@@ -126,7 +127,7 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
                 spike: SpikeSettings(minJump: 0, sigmas: 10, count: 3, memory: 3600),
                 level: LevelSettings(
                     window: 900, quantile: 0.5, low: 0, high: 0, sigmaLow: 6, sigmaHigh: 10,
-                    baselineTimeConstant: 12 * 3600, warmup: 2 * 3600),
+                    baselineTimeConstant: 12 * 3600, warmup: 2 * 3600, daily: true),
                 drift: nil,
                 stuck: StuckSettings(duration: 2 * 3600),
                 clearAfter: 900)

@@ -22,10 +22,20 @@ public struct LevelSettings: Sendable, Codable, Hashable {
     public var baselineTimeConstant: Double
     /// Seconds of data before the baseline is trusted (warm-up). Only this detector waits for it.
     public var warmup: Double
+    /// Learn the usual level for each time of day (`dailyBins` slots of the UTC day) and compare with
+    /// that instead of one baseline: a cycle that repeats every day (lights, vents, pumps or heaters on
+    /// a timer, day and night) stops alerting once learned, while the same change at an unusual hour
+    /// still does. The comparison allows for the neighbouring slots, so a schedule may drift by one slot.
+    public var daily: Bool
+    public var dailyBins: Int
+    /// Days of data before the daily pattern is used, and roughly how many days it remembers.
+    public var dailyWarmupDays: Double
+    public var dailyMemoryDays: Double
 
     public init(
         window: Double, quantile: Double = 0.5, low: Double, high: Double, sigmaLow: Double = 0, sigmaHigh: Double = 0,
-        rises: Bool = true, falls: Bool = true, baselineTimeConstant: Double = 12 * 3600, warmup: Double = 3 * 3600
+        rises: Bool = true, falls: Bool = true, baselineTimeConstant: Double = 12 * 3600, warmup: Double = 3 * 3600,
+        daily: Bool = false, dailyBins: Int = 48, dailyWarmupDays: Double = 3, dailyMemoryDays: Double = 7
     ) {
         self.window = window
         self.quantile = quantile
@@ -37,5 +47,9 @@ public struct LevelSettings: Sendable, Codable, Hashable {
         self.falls = falls
         self.baselineTimeConstant = baselineTimeConstant
         self.warmup = warmup
+        self.daily = daily
+        self.dailyBins = max(1, dailyBins)
+        self.dailyWarmupDays = dailyWarmupDays
+        self.dailyMemoryDays = max(dailyMemoryDays, 1e-3)
     }
 }

@@ -184,7 +184,7 @@ func coopEdge(_ args: [String]) async throws -> (Int32, String) {
     let p = try TestProcess(try Binaries.path("coop-edge"), args, name: "coop-edge")
     try await waitUntil(timeout: .seconds(30), "coop-edge \(args.joined(separator: " "))") { p.isRunning ? nil : true }
     // The pipe's end of file can lag the exit (another child may briefly hold an inherited copy of
-    // its write end): wait for it, but at most a second.
-    _ = try? await waitUntil(timeout: .seconds(1), "end of output") { p.finished ? true : nil }
+    // its write end): wait for it, but at most 3 s.
+    _ = try? await waitUntil(timeout: .seconds(3), "end of output") { p.finished ? true : nil }
     return (p.stop() ?? -1, p.output.joined(separator: "\n"))
 }
