@@ -86,4 +86,31 @@ struct DailyPatternTests {
         other.restore(back)
         #expect(other.snapshot().daily.map { $0.allSatisfy { $0 == 0 } } ?? true)
     }
+
+    @Test("learning gathered in the current half hour is kept by a snapshot taken in the middle of it")
+    func midSlotSnapshot() throws {
+        let samples = timerSeries(days: 5, seed: 25)
+        let cut = 4 * 1440 + 11 * 60 + 13            // 11:13 UTC on day 5, inside a timer slot
+        var straight = generic(daily: true)
+        _ = Run(&straight, samples)
+
+        var first = generic(daily: true)
+        _ = Run(&first, Array(samples[..<cut]))
+        let atCut = try #require(first.snapshot().daily)
+        // Seconds learned by the 11:00 slot: four whole days, and the 13 minutes of today before the cut.
+        #expect(atCut[48 + 22] == 4 * 1800 + 13 * 60)
+        var restarted = generic(daily: true)
+        restarted.restore(first.snapshot())
+        _ = Run(&restarted, Array(samples[cut...]))
+
+        let a = try #require(straight.snapshot().daily)
+        let b = try #require(restarted.snapshot().daily)
+        // Still in the running-mean phase (5 of 7 days), where folding a slot in two parts is exact; what
+        // differs is the restarted detector's refresh schedule of the long-window MAD (a noise scale
+        // computed a few readings earlier or later), which moves the offsets in the sixth decimal.
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        #expect(worst < 1e-4, "largest difference \(worst)")
+        // And the slot of the cut did learn: about +3 above the night slots.
+        #expect(abs((a[22] - a[4]) - 3) < 0.5, "11:00 slot \(a[22]), night \(a[4])")
+    }
 }

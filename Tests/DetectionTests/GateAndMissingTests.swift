@@ -25,6 +25,20 @@ struct GateAndMissingTests {
         #expect(!gate.active)
     }
 
+    @Test("every in-range sentinel of a long list is recognised, within its tolerance only")
+    func manySentinels() {
+        var config = DetectorConfig.defaults(for: .generic)
+        config.sentinels = [101, 102, 103, 104, 105, 106, -5000]    // six inside the (unbounded) range
+        config.sentinelTolerance = 1e-3
+        for (value, isSentinel) in [(101.0, true), (104.0005, true), (105.0, true), (106.0, true), (-5000.0, true),
+                                    (105.01, false), (100.0, false), (106.002, false)] {
+            var d = ChannelDetector(channel: "s", config: config)
+            let out = d.update(time: t0, value: value)
+            #expect((out.kind == .sentinel) == isSentinel, "\(value): \(String(describing: out.kind))")
+            #expect(out.score == (isSentinel ? 1 : 0), "\(value)")
+        }
+    }
+
     @Test("raiseAfter is a minimum duration above the raise level")
     func minimumDuration() {
         var gate = HysteresisGate(raiseLevel: 0.8, clearLevel: 0.3, raiseAfter: 300, clearAfter: 0)

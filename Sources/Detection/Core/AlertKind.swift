@@ -26,4 +26,19 @@ public enum AlertKind: String, Sendable, Codable, Hashable, CaseIterable {
         case .deviation, .rate, .threshold, .spoilageBudget: false
         }
     }
+
+    /// The kind in words, for messages ("out of range").
+    public var words: String {
+        switch self {
+        case .deviation: "deviation"
+        case .rate: "rate"
+        case .spike: "spike"
+        case .stuck: "stuck"
+        case .outOfRange: "out of range"
+        case .sentinel: "sentinel"
+        case .noData: "no data"
+        case .threshold: "threshold"
+        case .spoilageBudget: "spoilage budget"
+        }
+    }
 }

@@ -13,14 +13,14 @@ public struct DetectorOutput: Sendable, Hashable {
     }
 
     /// True on the sample that raises or clears an episode; cheaper than `event != nil`.
-    public var hasEvent: Bool { eventBox != nil }
+    @inlinable public var hasEvent: Bool { eventBox != nil }
 
     /// The event behind one reference: almost every output has none, and a nil reference is copied
     /// and destroyed in a few instructions, where an inline `AlertEvent?` (two strings, ~100 bytes)
     /// costs an outlined copy and destroy on every sample.
-    private var eventBox: EventBox?
+    @usableFromInline var eventBox: EventBox?
 
-    private final class EventBox: Sendable {
+    @usableFromInline final class EventBox: Sendable {
         let event: AlertEvent
         init(_ event: AlertEvent) { self.event = event }
     }

@@ -1,71 +1,91 @@
 /// Fixed-point text for numbers in messages and CSV output, without Foundation.
-/// `NumberText.fixed(3.14159, decimals: 2)` is `"3.14"`. O(digits), allocates the returned String only.
+/// `NumberText.fixed(3.14159, decimals: 2)` is `"3.14"`. O(digits); the digits are written on the
+/// stack, so `fixed` allocates nothing for results of up to 15 bytes (Swift keeps those inline).
 public enum NumberText {
-    private static let powers: [Double] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000]
+    /// Longest text `write` produces: sign, 19 integer digits, point, 6 decimals.
+    static let maxBytes = 32
 
     /// Rounds half away from zero to `decimals` (0...6) places. Non-finite values print as `nan`, `inf`, `-inf`.
     public static func fixed(_ x: Double, decimals: Int) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(24)
-        append(x, decimals: decimals, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        if !fits(x, decimals: decimals) { return String(x) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxBytes) { buf in
+            let n = write(x, decimals: decimals, into: buf.baseAddress!)
+            return String(decoding: UnsafeBufferPointer(start: buf.baseAddress!, count: n), as: UTF8.self)
+        }
     }
 
     /// Appends the text of `fixed(x, decimals:)` to `out`; allocation-free when `out` has capacity.
     public static func append(_ x: Double, decimals: Int, to out: inout [UInt8]) {
-        if x.isNaN { out.append(contentsOf: [0x6E, 0x61, 0x6E]); return }
-        if x.isInfinite {
-            if x < 0 { out.append(0x2D) }
-            out.append(contentsOf: [0x69, 0x6E, 0x66])
+        if !fits(x, decimals: decimals) {
+            out.append(contentsOf: String(x).utf8)
             return
         }
-        let d = max(0, min(6, decimals))
-        let scale = powers[d]
-        var v = x
-        if v < 0 { v = -v }
-        let scaled = (v * scale).rounded(.toNearestOrAwayFromZero)
-        guard scaled < 9.0e18 else {
-            // Too large for fixed point in UInt64; fall back to the standard description.
-            out.append(contentsOf: Array(String(x).utf8))
-            return
-        }
-        let n = UInt64(scaled)
-        if x < 0 && n != 0 { out.append(0x2D) }
-        let p = UInt64(scale)
-        appendInteger(n / p, to: &out)
-        if d > 0 {
-            out.append(0x2E)
-            var frac = n % p
-            // Emit exactly d digits, most significant first.
-            var div = p / 10
-            for _ in 0..<d {
-                out.append(0x30 + UInt8(frac / div))
-                frac %= div
-                div /= 10
-                if div == 0 { div = 1 }
-            }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maxBytes) { buf in
+            let n = write(x, decimals: decimals, into: buf.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(start: buf.baseAddress!, count: n))
         }
     }
 
-    static func appendInteger(_ n: UInt64, to out: inout [UInt8]) {
-        if n < 10 { out.append(0x30 + UInt8(n)); return }
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                  UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private static func clampDecimals(_ decimals: Int) -> Int { max(0, min(6, decimals)) }
+
+    private static func scale(_ d: Int) -> Double {
+        switch d {
+        case 0: 1
+        case 1: 10
+        case 2: 100
+        case 3: 1_000
+        case 4: 10_000
+        case 5: 100_000
+        default: 1_000_000
+        }
+    }
+
+    /// False when the scaled value does not fit fixed point in a UInt64 (then the standard description is used).
+    private static func fits(_ x: Double, decimals: Int) -> Bool {
+        !x.isFinite || (abs(x) * scale(clampDecimals(decimals))).rounded(.toNearestOrAwayFromZero) < 9.0e18
+    }
+
+    /// Writes the text into `p` (at least `maxBytes` long) and returns its length. `x` must pass `fits`.
+    private static func write(_ x: Double, decimals: Int, into p: UnsafeMutablePointer<UInt8>) -> Int {
         var len = 0
-        var v = n
-        withUnsafeMutableBytes(of: &tmp) { buf in
-            while v > 0 {
-                buf[len] = 0x30 + UInt8(v % 10)
-                v /= 10
-                len += 1
-            }
-            var i = len - 1
-            while i >= 0 {
-                out.append(buf[i])
-                i -= 1
+        @inline(__always) func put(_ b: UInt8) {
+            p[len] = b
+            len += 1
+        }
+        if x.isNaN {
+            put(0x6E); put(0x61); put(0x6E)
+            return len
+        }
+        if x.isInfinite {
+            if x < 0 { put(0x2D) }
+            put(0x69); put(0x6E); put(0x66)
+            return len
+        }
+        let d = clampDecimals(decimals)
+        let s = scale(d)
+        let n = UInt64((abs(x) * s).rounded(.toNearestOrAwayFromZero))
+        if x < 0 && n != 0 { put(0x2D) }
+        let unit = UInt64(s)
+        // Integer part: digits in reverse at the end of the buffer, then copied forward.
+        var whole = n / unit
+        var digits = 0
+        repeat {
+            p[maxBytes - 1 - digits] = 0x30 + UInt8(whole % 10)
+            whole /= 10
+            digits += 1
+        } while whole > 0
+        for i in 0..<digits { put(p[maxBytes - digits + i]) }
+        if d > 0 {
+            put(0x2E)
+            var frac = n % unit
+            var div = unit / 10
+            for _ in 0..<d {
+                put(0x30 + UInt8(frac / div))
+                frac %= div
+                div = max(1, div / 10)
             }
         }
+        return len
     }
 
     /// "2 h 10 min", "45 min", "30 s": a duration a farmer reads at a glance.

@@ -35,6 +35,8 @@ public struct ChannelDetector: Sendable {
     private let levelSamples: Int
     /// Median and level quantiles of a full recent window, positions computed at init.
     private let levelPositions: (SortedWindow.Position, SortedWindow.Position, SortedWindow.Position)
+    /// The level quantile is the median (rises and falls compare the centre itself).
+    private let levelIsMedian: Bool
     private var gate: HysteresisGate
     private var episodeKind: AlertKind?
     private var raisedAt = Double.nan
@@ -53,6 +55,8 @@ public struct ChannelDetector: Sendable {
     private var stuckStart = Double.nan
     private var zeroDiffShare = 0.0
     private var spikeNext = 0
+    /// Until when a remembered spike still counts (the newest spike time + memory): after it, none does.
+    private var spikeUntil = -Double.infinity
 
     // Drift: ring of sample-to-sample changes with steps zeroed, and running sums.
     private let diffCapacity: Int
@@ -66,6 +70,15 @@ public struct ChannelDetector: Sendable {
     // Daily pattern (level detector): offsets per time-of-day slot and seconds learned per slot live in
     // the buffer; this is when learning started.
     private var dailySince = Double.nan
+    /// The slot of the last reading and the times it spans, so a reading in the same slot needs no arithmetic.
+    private var dailySlotIndex = 0
+    /// Learning gathered in the current slot, folded into it when the slot ends (or into a snapshot):
+    /// seconds of data, their weights (slowed while deviating), and the weighted sum of offsets.
+    private var dailyPendingSeconds = 0.0
+    private var dailyPendingWeight = 0.0
+    private var dailyPendingSum = 0.0
+    private var dailySlotStart = Double.infinity
+    private var dailySlotEnd = -Double.infinity
 
     // Last component values, for reasons and messages.
     private var lastLevelUp = 0.0
@@ -79,6 +92,8 @@ public struct ChannelDetector: Sendable {
         var sentinelTolerance = 0.0
         /// Sentinels inside the valid range come first in the buffer: only they can match a valid-looking value.
         var inRangeSentinels = 0
+        /// The first four of those, here as well (+∞ for none): every valid reading is checked against them.
+        var nearSentinels = (Double.infinity, Double.infinity, Double.infinity, Double.infinity)
         var sentinels = 0
         var noDataAfter = 0.0
         var maxGap = 0.0
@@ -101,7 +116,8 @@ public struct ChannelDetector: Sendable {
         var levelSigmaHigh = 0.0
         var levelRises = false
         var levelFalls = false
-        var levelTimeConstant = 1.0
+        /// 1 / the baseline's time constant.
+        var levelRate = 1.0
         var levelWarmup = 0.0
         var dailyOn = false
         var dailyBins = 1
@@ -134,6 +150,7 @@ public struct ChannelDetector: Sendable {
         let ls = config.level.map { config.samples(for: $0.window) } ?? 1
         levelSamples = ls
         let lq = config.level?.quantile ?? 0.5
+        levelIsMedian = lq == 0.5
         levelPositions = (
             SortedWindow.Position(0.5, count: ls), SortedWindow.Position(lq, count: ls),
             SortedWindow.Position(1 - lq, count: ls))
@@ -158,7 +175,7 @@ public struct ChannelDetector: Sendable {
             h.levelSigmaHigh = l.sigmaHigh
             h.levelRises = l.rises
             h.levelFalls = l.falls
-            h.levelTimeConstant = l.baselineTimeConstant
+            h.levelRate = 1 / max(l.baselineTimeConstant, 1e-9)
             h.levelWarmup = l.warmup
             if l.daily {
                 h.dailyOn = true
@@ -182,6 +199,8 @@ public struct ChannelDetector: Sendable {
         let inRange = config.sentinels.filter { $0 >= h.validMin - tol && $0 <= h.validMax + tol }
         let outOfRange = config.sentinels.filter { !($0 >= h.validMin - tol && $0 <= h.validMax + tol) }
         h.inRangeSentinels = inRange.count
+        let near = inRange.prefix(4) + Array(repeating: Double.infinity, count: max(0, 4 - inRange.count))
+        h.nearSentinels = (near[0], near[1], near[2], near[3])
         h.sentinels = config.sentinels.count
 
         // Layout of the one buffer.
@@ -227,7 +246,7 @@ public struct ChannelDetector: Sendable {
         if let x = value, x.isFinite {
             missingSince = .nan
             if x >= hot.validMin && x <= hot.validMax {
-                if hot.inRangeSentinels > 0 && matchesSentinel(x, count: hot.inRangeSentinels) {
+                if hot.inRangeSentinels > 0 && matchesInRangeSentinel(x) {
                     best.offer(1, .sentinel)
                 } else {
                     let base = writableBase()
@@ -297,9 +316,15 @@ public struct ChannelDetector: Sendable {
             zeroDiffShare: zeroDiffShare,
             alertKind: gate.active ? episodeKind : nil,
             alertSince: gate.active ? raisedAt : nil,
-            daily: hot.dailyOn && dailySince.isFinite
-                ? Array(UnsafeBufferPointer(start: buffer.base + hot.dailyOffset, count: 2 * hot.dailyBins)) : nil,
+            daily: hot.dailyOn && dailySince.isFinite ? dailySnapshot() : nil,
             dailySince: hot.dailyOn && dailySince.isFinite ? dailySince : nil)
+    }
+
+    /// The daily offsets and seconds learned, with the current slot's gathered learning folded in.
+    private func dailySnapshot() -> [Double] {
+        var daily = Array(UnsafeBufferPointer(start: buffer.base + hot.dailyOffset, count: 2 * hot.dailyBins))
+        daily.withUnsafeMutableBufferPointer { foldDaily(into: $0.baseAddress!, slot: dailySlotIndex) }
+        return daily
     }
 
     /// Creates a detector and restores `snapshot` into it (see `restore(_:)`).
@@ -375,13 +400,16 @@ public struct ChannelDetector: Sendable {
                     if isSpike {
                         base[hot.spikeOffset + spikeNext] = time
                         spikeNext = spikeNext + 1 == hot.spikeCount ? 0 : spikeNext + 1
+                        spikeUntil = max(spikeUntil, time + hot.spikeMemory)
                     }
                 }
             }
-            var n = 0
-            let times = base + hot.spikeOffset
-            for i in 0..<hot.spikeCount where time - times[i] <= hot.spikeMemory { n += 1 }
-            if n > 0 { best.offer(min(1, Double(n) / Double(hot.spikeCount)), .spike) }
+            if time <= spikeUntil {
+                var n = 0
+                let times = base + hot.spikeOffset
+                for i in 0..<hot.spikeCount where time - times[i] <= hot.spikeMemory { n += 1 }
+                if n > 0 { best.offer(min(1, Double(n) / Double(hot.spikeCount)), .spike) }
+            }
         }
 
         // Stuck: no movement beyond the tolerance.
@@ -419,7 +447,11 @@ public struct ChannelDetector: Sendable {
             var expectedHi = baseline
             var expectedLo = baseline
             if hot.dailyOn {
-                slot = dailySlot(time)
+                if time >= dailySlotStart && time < dailySlotEnd {
+                    slot = dailySlotIndex
+                } else {
+                    slot = newDailySlot(time, base)
+                }
                 if dailySince.isNaN { dailySince = time }
                 dailyInUse = time - dailySince >= hot.dailyWarmup
                 if dailyInUse {
@@ -438,8 +470,8 @@ public struct ChannelDetector: Sendable {
                     lo = max(lo, hot.levelSigmaLow * sigma)
                     hi = max(hi, hot.levelSigmaHigh * sigma, lo * 1.5)
                 }
-                let upLevel = recent.quantile(at: levelPositions.1, base)
-                let downLevel = recent.quantile(at: levelPositions.2, base)
+                let upLevel = levelIsMedian ? center : recent.quantile(at: levelPositions.1, base)
+                let downLevel = levelIsMedian ? center : recent.quantile(at: levelPositions.2, base)
                 let up = upLevel - expectedHi
                 let down = expectedLo - downLevel
                 lastLevelUp = up
@@ -466,11 +498,16 @@ public struct ChannelDetector: Sendable {
                 baseline += (center - baseline) / Double(baselineCount)
             } else if lastTime.isFinite && time > lastTime {
                 let dt = time - lastTime
-                var alpha = min(1, dt / hot.levelTimeConstant)
+                var alpha = min(1, dt * hot.levelRate)
                 if deviating { alpha *= 0.05 }
                 baseline += alpha * (center - seasonal - baseline)
                 if hot.dailyOn {
-                    learnDaily(slot: slot, dt: dt, offset: center - baseline, slow: deviating && dailyInUse, base)
+                    // Gathered here, folded into the slot when it ends (`foldDaily`): one division per slot.
+                    let step = min(dt, hot.maxGap)
+                    let weight = deviating && dailyInUse ? 0.05 * step : step
+                    dailyPendingSeconds += step
+                    dailyPendingWeight += weight
+                    dailyPendingSum += weight * (center - baseline)
                 }
             }
         }
@@ -539,11 +576,22 @@ public struct ChannelDetector: Sendable {
         }
     }
 
-    /// The time-of-day slot (UTC) of `time`. O(1).
-    @inline(__always)
-    private func dailySlot(_ time: Double) -> Int {
-        let secondOfDay = time - (time * (1 / 86_400)).rounded(.down) * 86_400
-        return min(hot.dailyBins - 1, max(0, Int(secondOfDay * hot.dailySlotsPerSecond)))
+    /// The time-of-day slot (UTC) of `time`, remembered with the times it spans, after folding the
+    /// learning gathered in the previous slot into it. O(1).
+    @inline(never)
+    private mutating func newDailySlot(_ time: Double, _ base: UnsafeMutablePointer<Double>) -> Int {
+        foldDaily(into: base + hot.dailyOffset, slot: dailySlotIndex)
+        dailyPendingSeconds = 0
+        dailyPendingWeight = 0
+        dailyPendingSum = 0
+        let dayStart = (time * (1 / 86_400)).rounded(.down) * 86_400
+        let slotLength = 86_400 / Double(hot.dailyBins)
+        let position = ((time - dayStart) * hot.dailySlotsPerSecond).rounded(.down)
+        let slot = position.isFinite ? min(hot.dailyBins - 1, max(0, Int(position))) : 0
+        dailySlotIndex = slot
+        dailySlotStart = dayStart + Double(slot) * slotLength
+        dailySlotEnd = slot == hot.dailyBins - 1 ? dayStart + 86_400 : dailySlotStart + slotLength
+        return slot
     }
 
     /// Lowest and highest offset of `slot` and its two neighbours (the day wraps around).
@@ -557,19 +605,19 @@ public struct ChannelDetector: Sendable {
         return (min(a, b, c), max(a, b, c))
     }
 
-    /// Moves this slot's offset towards `offset` (the level minus the baseline): a running mean until
-    /// the slot has `dailyMemoryDays` of learning, then an exponential average; 20× slower (`slow`)
-    /// while the level is off once the pattern is in use, so an anomaly is not learned as usual.
-    @inline(__always)
-    private func learnDaily(slot: Int, dt: Double, offset: Double, slow: Bool, _ base: UnsafeMutablePointer<Double>) {
-        let step = min(dt, hot.maxGap)
-        let value = base + hot.dailyOffset + slot
-        let learned = value + hot.dailyBins
-        let weight = min(learned[0] + step, hot.dailyMemory)
-        var rate = step / weight
-        if slow { rate *= 0.05 }
-        value[0] += rate * (offset - value[0])
-        learned[0] = weight
+    /// Folds the learning gathered in `slot` into its offset: the weighted mean of the offsets seen
+    /// (level minus baseline) is averaged in as a running mean until the slot has `dailyMemoryDays` of
+    /// learning, then as an exponential average; readings taken while the level was off (once the
+    /// pattern is in use) count 20× less, so an anomaly is not learned as usual. `values` holds the
+    /// offsets, then the seconds learned per slot.
+    private func foldDaily(into values: UnsafeMutablePointer<Double>, slot: Int) {
+        guard dailyPendingWeight > 0 else { return }
+        let learned = values + hot.dailyBins
+        let seconds = min(learned[slot] + dailyPendingSeconds, hot.dailyMemory)
+        let rate = min(1, dailyPendingWeight / max(seconds, dailyPendingWeight))
+        let mean = dailyPendingSum / dailyPendingWeight
+        values[slot] += rate * (mean - values[slot])
+        learned[slot] = seconds
     }
 
     private mutating func restartShortTerm(_ base: UnsafeMutablePointer<Double>) {
@@ -578,6 +626,7 @@ public struct ChannelDetector: Sendable {
         stuckRef = .nan
         stuckStart = .nan
         for i in 0..<hot.spikeCount { base[hot.spikeOffset + i] = -.infinity }
+        spikeUntil = -.infinity
         diffNext = 0
         diffCount = 0
         fastSum = 0
@@ -586,10 +635,20 @@ public struct ChannelDetector: Sendable {
     }
 
     /// True if x is within the tolerance of one of the first `count` sentinels (in-range ones first).
-    private func matchesSentinel(_ x: Double, count: Int) -> Bool {
+    private func matchesSentinel(_ x: Double, from first: Int = 0, count: Int) -> Bool {
         let s = buffer.base + hot.sentinelOffset
-        for i in 0..<count where abs(x - s[i]) <= hot.sentinelTolerance { return true }
+        for i in first..<count where abs(x - s[i]) <= hot.sentinelTolerance { return true }
         return false
+    }
+
+    /// True if x (finite) is a sentinel inside the valid range: four comparisons without a loop or a
+    /// jump, then the rest of the list if there are more than four.
+    @inline(__always)
+    private func matchesInRangeSentinel(_ x: Double) -> Bool {
+        let s = hot.nearSentinels
+        let nearest = min(min(abs(x - s.0), abs(x - s.1)), min(abs(x - s.2), abs(x - s.3)))
+        if nearest <= hot.sentinelTolerance { return true }
+        return hot.inRangeSentinels > 4 && matchesSentinel(x, from: 4, count: hot.inRangeSentinels)
     }
 
     @inline(__always) private func ramp(_ v: Double, _ lo: Double, _ hi: Double) -> Double {
@@ -602,14 +661,23 @@ public struct ChannelDetector: Sendable {
 
     private var name: String { channel.isEmpty ? "this sensor" : channel }
 
-    private func text(_ x: Double) -> String {
+    /// A value with as many decimals as a reader needs, and the unit ("3.52 °C" is "3.52°C", "12.5 kg").
+    private func text(_ x: Double, unit u: String) -> String {
         let decimals = abs(x) >= 100 ? 0 : (abs(x) >= 10 ? 1 : 2)
+        let number = NumberText.fixed(x, decimals: decimals)
+        return u.isEmpty ? number : number + u
+    }
+
+    /// The unit as written after a number: "%" and "°C" directly, others after a space.
+    private var unitSuffix: String {
         let u = config.unit
-        return NumberText.fixed(x, decimals: decimals) + (u.isEmpty ? "" : (u == "%" || u == "°C" ? u : " " + u))
+        return u.isEmpty || u == "%" || u == "°C" ? u : " " + u
     }
 
     private func makeRaise(kind: AlertKind, time: Double, value: Double?, score: Double) -> AlertEvent {
         let severity = kind.isSensorFault ? config.faultSeverity : config.processSeverity
+        let unit = unitSuffix
+        func text(_ x: Double) -> String { self.text(x, unit: unit) }
         let v = value.map { text($0) } ?? "no reading"
         var reason = ""
         var message = ""
@@ -642,16 +710,19 @@ public struct ChannelDetector: Sendable {
             case .soilMoisture: word = up ? "wetter" : "drier"
             default: word = up ? "higher" : "lower"
             }
-            reason = "level \(text(lastLevelValue)) is \(up ? "+" : "-")\(text(dev)) from baseline \(text(usual))"
+            let levelText = text(lastLevelValue)
+            let devText = text(dev)
+            let usualText = text(usual)
+            reason = "level \(levelText) is \(up ? "+" : "-")\(devText) from baseline \(usualText)"
             switch config.kind {
             case .coldRoom:
-                message = "\(name) has been \(text(dev)) \(word) than usual for a while (\(text(lastLevelValue)), usually \(text(usual))). " +
+                message = "\(name) has been \(devText) \(word) than usual for a while (\(levelText), usually \(usualText)). " +
                     (up ? "Check the door and the cooling unit." : "Check the thermostat: produce may freeze.")
             case .soilMoisture:
-                message = "\(name) suddenly reads \(text(dev)) \(word) than before (\(text(lastLevelValue)), was \(text(usual))). " +
+                message = "\(name) suddenly reads \(devText) \(word) than before (\(levelText), was \(usualText)). " +
                     "Soil does not dry that fast: check that the probe is still in the ground."
             default:
-                message = "\(name) is \(text(dev)) \(word) than usual (\(text(lastLevelValue)), usually \(text(usual)))."
+                message = "\(name) is \(devText) \(word) than usual (\(levelText), usually \(usualText))."
             }
         case .rate:
             let fast = abs(fastSum) >= abs(slowSum) * Double(fastSamples) / Double(max(1, diffCapacity)) * 4
@@ -681,7 +752,7 @@ public struct ChannelDetector: Sendable {
         return AlertEvent(
             phase: .clear, channel: channel, time: time, severity: severity, kind: kind, value: value, score: score,
             reason: "score below \(NumberText.fixed(config.clearLevel, decimals: 2)) for \(NumberText.duration(config.clearAfter))",
-            message: "\(name) is back to normal (\(String(kind.rawValue.map { $0 == "_" ? " " : $0 })) lasted \(d)).",
+            message: "\(name) is back to normal (\(kind.words) lasted \(d)).",
             duration: time - start)
     }
 
