@@ -130,10 +130,13 @@ struct RobustRingTests {
         let inputs: [[Double]] = [
             Array(0..<100).map(Double.init), Array((0..<100).reversed()).map(Double.init),
             [Double](repeating: 2, count: 50), (0..<301).map { _ in rng.uniform() },
+            // Few distinct values (a quantized or stuck sensor; the distances of a MAD).
+            (0..<256).map { _ in rng.uniform() < 0.5 ? 0 : 1 }, (0..<256).map { _ in (rng.uniform() * 3).rounded() },
+            (0..<256).map { $0 < 250 ? 7 : Double($0) }, (0..<257).map { $0 % 2 == 0 ? -1e300 : 1e300 },
         ]
         for input in inputs {
             let sorted = input.sorted()
-            for k in [0, 1, input.count / 2, input.count - 1] {
+            for k in [0, 1, input.count / 3, input.count / 2, input.count / 2 + 1, input.count - 1] {
                 var a = input
                 let v = a.withUnsafeMutableBufferPointer { RobustRingCore.select($0.baseAddress!, $0.count, k) }
                 #expect(v == sorted[k])

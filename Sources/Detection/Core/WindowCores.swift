@@ -24,24 +24,32 @@ struct SortedRing: Sendable {
     mutating func push(_ x: Double, _ base: UnsafeMutablePointer<Double>) {
         let cap = capacity
         let ring = base + offset
-        let sorted = ring + cap
         let n = count
         let h = head
         if n < cap {
-            ring[h + n < cap ? h + n : h + n - cap] = x              // 0 ≤ h < cap, 0 ≤ n < cap
-            Self.insert(sorted, n, x)
-            count = n + 1
+            fill(x, ring)
         } else {
             let old = ring[h]
             ring[h] = x
             head = h + 1 == cap ? 0 : h + 1
-            Self.replace(sorted, cap, old, x)
+            Self.replace(ring + cap, cap, old, x)
         }
     }
 
     mutating func removeAll() {
         head = 0
         count = 0
+    }
+
+    /// `push` while the window fills (kept out of line, so that `push` is small enough to inline).
+    @inline(never)
+    private mutating func fill(_ x: Double, _ ring: UnsafeMutablePointer<Double>) {
+        let cap = capacity
+        let n = count
+        let h = head
+        ring[h + n < cap ? h + n : h + n - cap] = x                  // 0 ≤ h < cap, 0 ≤ n < cap
+        Self.insert(ring + cap, n, x)
+        count = n + 1
     }
 
     /// Inserts x into the sorted `s[0..<n]` (n < capacity), after the values equal to it.
@@ -84,8 +92,8 @@ struct SortedRing: Sendable {
         replaceLong(s, cap, i, old, x)
     }
 
-    /// `replace` for a window of more than 64 values: a second search and a memmove (kept out of line
-    /// so that the short-window path inlines into the detector).
+    /// `replace` for a window of more than 64 values: a second search and a memmove (kept out of line,
+    /// so that `push` is small enough to inline).
     @inline(never)
     static func replaceLong(_ s: UnsafeMutablePointer<Double>, _ cap: Int, _ i: Int, _ old: Double, _ x: Double) {
         if x > old {
