@@ -224,13 +224,16 @@ struct RobustRingCore: Sendable {
     private(set) var count = 0
     private var cachedMedian = Double.nan
     private var cachedMAD = Double.nan
-    /// Pushes so far (wrapping), the push count at which each cached value was computed, and the
-    /// window's count then (0: never, so the next request computes it).
+    /// Pushes so far (wrapping), and the push count at which each cached value was computed.
     private var pushes = 0
     private var medianAt = 0
     private var madAt = 0
-    private var medianCount = 0
-    private var madCount = 0
+    /// Twice the window's count when each was computed (a window that has doubled since recomputes;
+    /// 0: never computed), and the MAD's maximum age: kept ready, so that the check on every request
+    /// is two comparisons.
+    private var medianRecount = 0
+    private var madRecount = 0
+    private let madMaxAge: Int
 
     static func doubles(capacity: Int) -> Int { 2 * capacity }
 
@@ -238,6 +241,7 @@ struct RobustRingCore: Sendable {
         self.capacity = max(1, capacity)
         self.offset = offset
         self.refreshEvery = max(1, refreshEvery ?? self.capacity / 2)
+        madMaxAge = 2 * self.refreshEvery
     }
 
     /// Adds `x` (not NaN), evicting the oldest value when full. O(1).
@@ -261,15 +265,15 @@ struct RobustRingCore: Sendable {
         count = 0
         cachedMedian = .nan
         cachedMAD = .nan
-        medianCount = 0
-        madCount = 0
+        medianRecount = 0
+        madRecount = 0
     }
 
     /// The median (the mean of the two middle values for an even count), NaN when empty; at most
     /// `maxAge` pushes old (default `refreshEvery`).
     @inline(__always)
     mutating func median(_ base: UnsafeMutablePointer<Double>, maxAge: Int? = nil) -> Double {
-        if pushes &- medianAt >= (maxAge ?? refreshEvery) || count > 2 * medianCount { refresh(base, mad: false) }
+        if pushes &- medianAt >= (maxAge ?? refreshEvery) || count > medianRecount { refresh(base, mad: false) }
         return cachedMedian
     }
 
@@ -278,7 +282,7 @@ struct RobustRingCore: Sendable {
     /// refresh with the MAD costs twice one without).
     @inline(__always)
     mutating func mad(_ base: UnsafeMutablePointer<Double>) -> Double {
-        if pushes &- madAt >= 2 * refreshEvery || count > 2 * madCount { refresh(base, mad: true) }
+        if pushes &- madAt >= madMaxAge || count > madRecount { refresh(base, mad: true) }
         return cachedMAD
     }
 
@@ -286,10 +290,10 @@ struct RobustRingCore: Sendable {
     mutating func refresh(_ base: UnsafeMutablePointer<Double>, mad withMAD: Bool = true) {
         let n = count
         medianAt = pushes
-        medianCount = n
+        medianRecount = 2 * n
         if withMAD {
             madAt = pushes
-            madCount = n
+            madRecount = 2 * n
         }
         guard n > 0 else {
             cachedMedian = .nan

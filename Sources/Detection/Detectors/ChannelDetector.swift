@@ -72,6 +72,11 @@ public struct ChannelDetector: Sendable {
     private var dailySince = Double.nan
     /// The slot of the last reading and the times it spans, so a reading in the same slot needs no arithmetic.
     private var dailySlotIndex = 0
+    /// The slot's learned offset, and the lowest and highest of it and its neighbours (the offsets
+    /// only change when a slot ends, see `foldDaily`).
+    private var dailySlotOffset = 0.0
+    private var dailySlotLow = 0.0
+    private var dailySlotHigh = 0.0
     /// Learning gathered in the current slot, folded into it when the slot ends (or into a snapshot):
     /// seconds of data, their weights (slowed while deviating), and the weighted sum of offsets.
     private var dailyPendingSeconds = 0.0
@@ -241,21 +246,36 @@ public struct ChannelDetector: Sendable {
     /// Feeds one reading. `value` nil means the read failed. `time` is seconds since the epoch and
     /// should not go backwards; if it does, the short-term state restarts (no crash, no alert).
     public mutating func update(time: Double, value: Double?) -> DetectorOutput {
-        var best = Strongest()
+        if let x = value, x.isFinite, x >= hot.validMin, x <= hot.validMax,
+           !(hot.inRangeSentinels > 0 && matchesInRangeSentinel(x)) {
+            return updateValid(time: time, x: x)
+        }
+        return updateInvalid(time: time, value: value)
+    }
 
+    /// A plausible reading (finite, in range, not a sentinel): every detector looks at it. Almost
+    /// every reading comes here, so `update` only sorts and this does the work in one function.
+    private mutating func updateValid(time: Double, x: Double) -> DetectorOutput {
+        missingSince = .nan
+        var best = Strongest()
+        let base = writableBase()
+        if lastTime.isFinite && (time - lastTime > hot.maxGap || time < lastTime) {
+            restartShortTerm(base)
+        }
+        scoreValid(time: time, x: x, best: &best, base)
+        lastTime = time
+        return finish(time: time, value: x, best: best)
+    }
+
+    /// A missing, impossible or sentinel reading: only the validity detectors score it, and the
+    /// windows are left alone.
+    @inline(never)
+    private mutating func updateInvalid(time: Double, value: Double?) -> DetectorOutput {
+        var best = Strongest()
         if let x = value, x.isFinite {
             missingSince = .nan
             if x >= hot.validMin && x <= hot.validMax {
-                if hot.inRangeSentinels > 0 && matchesInRangeSentinel(x) {
-                    best.offer(1, .sentinel)
-                } else {
-                    let base = writableBase()
-                    if lastTime.isFinite && (time - lastTime > hot.maxGap || time < lastTime) {
-                        restartShortTerm(base)
-                    }
-                    scoreValid(time: time, x: x, best: &best, base)
-                    lastTime = time
-                }
+                best.offer(1, .sentinel)                               // in range, so an in-range sentinel
             } else {
                 best.offer(1, matchesSentinel(x, count: hot.sentinels) ? .sentinel : .outOfRange)
             }
@@ -268,7 +288,12 @@ public struct ChannelDetector: Sendable {
                 best.offer(0.5 * elapsed / hot.noDataAfter, .noData)
             }
         }
+        return finish(time: time, value: value, best: best)
+    }
 
+    /// The combined score through the alert gate.
+    @inline(__always)
+    private mutating func finish(time: Double, value: Double?, best: Strongest) -> DetectorOutput {
         let score = min(1, max(0, best.score))
         let kind = best.kind
         let transition = gate.update(time: time, score: score)
@@ -441,24 +466,18 @@ public struct ChannelDetector: Sendable {
             }
             let trusted = time - baselineSince >= hot.levelWarmup
             // The daily pattern: this slot's offset, and the range of it and its neighbours.
-            var slot = 0
             var dailyInUse = false
             var seasonal = 0.0
             var expectedHi = baseline
             var expectedLo = baseline
             if hot.dailyOn {
-                if time >= dailySlotStart && time < dailySlotEnd {
-                    slot = dailySlotIndex
-                } else {
-                    slot = newDailySlot(time, base)
-                }
+                if !(time >= dailySlotStart && time < dailySlotEnd) { newDailySlot(time, base) }
                 if dailySince.isNaN { dailySince = time }
                 dailyInUse = time - dailySince >= hot.dailyWarmup
                 if dailyInUse {
-                    seasonal = base[hot.dailyOffset + slot]
-                    let (lo, hi) = dailyRange(slot, base)
-                    expectedHi += hi
-                    expectedLo += lo
+                    seasonal = dailySlotOffset
+                    expectedHi += dailySlotHigh
+                    expectedLo += dailySlotLow
                 }
             }
             var deviating = false
@@ -576,10 +595,10 @@ public struct ChannelDetector: Sendable {
         }
     }
 
-    /// The time-of-day slot (UTC) of `time`, remembered with the times it spans, after folding the
-    /// learning gathered in the previous slot into it. O(1).
+    /// Moves to the time-of-day slot (UTC) of `time`: folds the learning gathered in the previous
+    /// slot into it, then remembers the new slot, the times it spans and its offsets. O(1).
     @inline(never)
-    private mutating func newDailySlot(_ time: Double, _ base: UnsafeMutablePointer<Double>) -> Int {
+    private mutating func newDailySlot(_ time: Double, _ base: UnsafeMutablePointer<Double>) {
         foldDaily(into: base + hot.dailyOffset, slot: dailySlotIndex)
         dailyPendingSeconds = 0
         dailyPendingWeight = 0
@@ -591,18 +610,13 @@ public struct ChannelDetector: Sendable {
         dailySlotIndex = slot
         dailySlotStart = dayStart + Double(slot) * slotLength
         dailySlotEnd = slot == hot.dailyBins - 1 ? dayStart + 86_400 : dailySlotStart + slotLength
-        return slot
-    }
-
-    /// Lowest and highest offset of `slot` and its two neighbours (the day wraps around).
-    @inline(__always)
-    private func dailyRange(_ slot: Int, _ base: UnsafeMutablePointer<Double>) -> (Double, Double) {
-        let o = base + hot.dailyOffset
+        let offsets = base + hot.dailyOffset
         let n = hot.dailyBins
-        let a = o[slot == 0 ? n - 1 : slot - 1]
-        let b = o[slot]
-        let c = o[slot + 1 == n ? 0 : slot + 1]
-        return (min(a, b, c), max(a, b, c))
+        let before = offsets[slot == 0 ? n - 1 : slot - 1]
+        let after = offsets[slot + 1 == n ? 0 : slot + 1]
+        dailySlotOffset = offsets[slot]
+        dailySlotLow = min(before, dailySlotOffset, after)
+        dailySlotHigh = max(before, dailySlotOffset, after)
     }
 
     /// Folds the learning gathered in `slot` into its offset: the weighted mean of the offsets seen
