@@ -439,20 +439,20 @@ public struct ChannelDetector: Sendable {
 
         // Stuck: no movement beyond the tolerance.
         if hot.stuckOn {
-            if stuckRef.isFinite && abs(x - stuckRef) <= hot.stuckTolerance {
-                // run continues
+            let required = hot.stuckDuration * (zeroDiffShare > 0.3 ? hot.stuckQuantizedFactor : 1)
+            var elapsed = 0.0
+            if abs(x - stuckRef) <= hot.stuckTolerance {                // the run continues (never for a NaN reference)
+                elapsed = time - stuckStart
+                if required > 0 && elapsed > 0 {
+                    best.offer(elapsed >= required ? 1 : 0.5 * elapsed / required, .stuck)
+                }
             } else {
                 stuckRef = x
                 stuckStart = time
             }
-            let elapsed = time - stuckStart
-            let required = hot.stuckDuration * (zeroDiffShare > 0.3 ? hot.stuckQuantizedFactor : 1)
             if prev1.isFinite && elapsed < 0.5 * required {
                 let zero = abs(x - prev1) <= hot.stuckTolerance ? 1.0 : 0.0
                 zeroDiffShare += (zero - zeroDiffShare) * 0.002          // a 500-sample average
-            }
-            if required > 0 && elapsed > 0 {
-                best.offer(elapsed >= required ? 1 : 0.5 * elapsed / required, .stuck)
             }
         }
 
@@ -697,23 +697,23 @@ public struct ChannelDetector: Sendable {
         var message = ""
         switch kind {
         case .sentinel:
-            reason = "value \(v) is a sentinel code"
-            message = "\(name) sent its \"no reading\" code (\(v)). Check the probe and its cable."
+            reason = compose("value \(v) is a sentinel code")
+            message = compose("\(name) sent its \"no reading\" code (\(v)). Check the probe and its cable.")
         case .outOfRange:
             let lo = config.validMin.map { text($0) } ?? "-∞"
             let hi = config.validMax.map { text($0) } ?? "∞"
-            reason = "value \(v) outside valid range \(lo)…\(hi)"
-            message = "\(name) reads \(v), which is impossible (valid \(lo) to \(hi)). Check the sensor, wiring and calibration."
+            reason = compose("value \(v) outside valid range \(lo)…\(hi)")
+            message = compose("\(name) reads \(v), which is impossible (valid \(lo) to \(hi)). Check the sensor, wiring and calibration.")
         case .noData:
-            reason = "no readings for \(NumberText.duration(time - missingSince))"
-            message = "No readings from \(name) for \(NumberText.duration(time - missingSince)). Check power and the RS-485 cable."
+            reason = compose("no readings for \(NumberText.duration(time - missingSince))")
+            message = compose("No readings from \(name) for \(NumberText.duration(time - missingSince)). Check power and the RS-485 cable.")
         case .stuck:
             let d = NumberText.duration(time - stuckStart)
-            reason = "value unchanged at \(v) for \(d)"
-            message = "\(name) has shown exactly \(v) for \(d). A live sensor always moves a little: it may be frozen or disconnected."
+            reason = compose("value unchanged at \(v) for \(d)")
+            message = compose("\(name) has shown exactly \(v) for \(d). A live sensor always moves a little: it may be frozen or disconnected.")
         case .spike:
-            reason = "repeated implausible jumps (latest around \(v))"
-            message = "\(name) is jumping erratically (readings like \(v) that come straight back). Check the connection and the probe."
+            reason = compose("repeated implausible jumps (latest around \(v))")
+            message = compose("\(name) is jumping erratically (readings like \(v) that come straight back). Check the connection and the probe.")
         case .deviation:
             let up = lastLevelUp >= lastLevelDown
             let usual = lastExpected.isFinite ? lastExpected : baseline
@@ -727,32 +727,32 @@ public struct ChannelDetector: Sendable {
             let levelText = text(lastLevelValue)
             let devText = text(dev)
             let usualText = text(usual)
-            reason = "level \(levelText) is \(up ? "+" : "-")\(devText) from baseline \(usualText)"
+            reason = compose("level \(levelText) is \(up ? "+" : "-")\(devText) from baseline \(usualText)")
             switch config.kind {
             case .coldRoom:
-                message = "\(name) has been \(devText) \(word) than usual for a while (\(levelText), usually \(usualText)). " +
-                    (up ? "Check the door and the cooling unit." : "Check the thermostat: produce may freeze.")
+                let check = up ? "Check the door and the cooling unit." : "Check the thermostat: produce may freeze."
+                message = compose("\(name) has been \(devText) \(word) than usual for a while (\(levelText), usually \(usualText)). \(check)")
             case .soilMoisture:
-                message = "\(name) suddenly reads \(devText) \(word) than before (\(levelText), was \(usualText)). " +
-                    "Soil does not dry that fast: check that the probe is still in the ground."
+                let check = "Soil does not dry that fast: check that the probe is still in the ground."
+                message = compose("\(name) suddenly reads \(devText) \(word) than before (\(levelText), was \(usualText)). \(check)")
             default:
-                message = "\(name) is \(devText) \(word) than usual (\(levelText), usually \(usualText))."
+                message = compose("\(name) is \(devText) \(word) than usual (\(levelText), usually \(usualText)).")
             }
         case .rate:
             let fast = abs(fastSum) >= abs(slowSum) * Double(fastSamples) / Double(max(1, diffCapacity)) * 4
             let sum = fast ? fastSum : slowSum
             let span = Double(fast ? min(fastSamples, diffCount) : diffCount) * config.sampleInterval
-            reason = "changed \(sum >= 0 ? "+" : "")\(text(sum)) in \(NumberText.duration(span)) without a step"
+            reason = compose("changed \(sum >= 0 ? "+" : "")\(text(sum)) in \(NumberText.duration(span)) without a step")
             if config.kind == .weight {
-                message = sum < 0
+                message = compose(sum < 0
                     ? "\(name) lost \(text(-sum)) in \(NumberText.duration(span)) without anyone unloading. Check for a leak, pests or theft."
-                    : "\(name) is slowly gaining weight (\(text(sum)) in \(NumberText.duration(span))) with nothing loaded. The load cell may be creeping: recalibrate."
+                    : "\(name) is slowly gaining weight (\(text(sum)) in \(NumberText.duration(span))) with nothing loaded. The load cell may be creeping: recalibrate.")
             } else {
-                message = "\(name) has \(sum < 0 ? "fallen" : "risen") steadily by \(text(abs(sum))) in \(NumberText.duration(span))."
+                message = compose("\(name) has \(sum < 0 ? "fallen" : "risen") steadily by \(text(abs(sum))) in \(NumberText.duration(span)).")
             }
         case .threshold, .spoilageBudget:
             reason = "rule"
-            message = "\(name): rule triggered at \(v)."
+            message = compose("\(name): rule triggered at \(v).")
         }
         return AlertEvent(
             phase: .raise, channel: channel, time: time, severity: severity, kind: kind,
@@ -765,8 +765,8 @@ public struct ChannelDetector: Sendable {
         let d = NumberText.duration(time - start)
         return AlertEvent(
             phase: .clear, channel: channel, time: time, severity: severity, kind: kind, value: value, score: score,
-            reason: "score below \(NumberText.fixed(config.clearLevel, decimals: 2)) for \(NumberText.duration(config.clearAfter))",
-            message: "\(name) is back to normal (\(kind.words) lasted \(d)).",
+            reason: compose("score below \(NumberText.fixed(config.clearLevel, decimals: 2)) for \(NumberText.duration(config.clearAfter))"),
+            message: compose("\(name) is back to normal (\(kind.words) lasted \(d))."),
             duration: time - start)
     }
 
