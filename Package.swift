@@ -79,7 +79,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Agent", "Config", "Detection", "EdgeCore", "Modbus", "Outbox", "MQTT", "IOThread",
-                           .product(name: "Logging", package: "swift-log")],
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             exclude: ["Peers"],
             swiftSettings: strict
         ),

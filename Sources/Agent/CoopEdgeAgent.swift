@@ -25,15 +25,27 @@ public enum CoopEdgeAgent {
         let options = try mqttOptions(for: site)
         let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger)
         let queue = SampleQueue()
-        let polling = PollingService(site: site, queue: queue, logger: logger)
+        let liveness = Liveness()
+        let polling = PollingService(site: site, queue: queue, logger: logger, liveness: liveness)
         let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, onCommit: { publisher.notify() })
         logger.info("starting", metadata: ["site": "\(site.coop)/\(site.site)", "buses": "\(site.buses.count)", "devices": "\(site.devices.count)"])
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: publisher),
+            .init(service: recorder),
+            .init(service: polling),
+        ]
+        // Under systemd (Type=notify): READY=1, watchdog pings while the pipeline moves. Last in the
+        // list, so it is the first told to stop and says STOPPING=1 before the others wind down.
+        if let notifier = SystemdNotifier() {
+            let interval = SystemdNotifier.watchdogInterval()
+            services.append(.init(service: WatchdogService(
+                notifier: notifier, interval: interval, liveness: liveness, queue: queue,
+                queueLimit: max(interval ?? .seconds(60), .seconds(1)),
+                summary: "\(site.coop)/\(site.site), \(site.devices.count) devices on \(site.buses.count) buses, outbox \(stats.pendingReadings + stats.pendingAlerts) pending at start",
+                logger: logger)))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: publisher),
-                .init(service: recorder),
-                .init(service: polling),
-            ],
+            services: services,
             gracefulShutdownSignals: handleSignals ? [.sigterm, .sigint] : [],
             cancellationSignals: [],
             logger: logger))

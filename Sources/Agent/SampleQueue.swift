@@ -10,6 +10,8 @@ public final class SampleQueue: Sendable {
     private struct State {
         var items: [DeviceSample] = []
         var dropped = 0
+        /// When the oldest sample still waiting was pushed (nil while empty).
+        var waitingSince: ContinuousClock.Instant? = nil
     }
     private let state = Mutex(State())
     private let wake: AsyncStream<Void>
@@ -22,7 +24,9 @@ public final class SampleQueue: Sendable {
     }
 
     public func push(_ sample: DeviceSample) {
+        let now = ContinuousClock.now
         state.withLock { s in
+            if s.items.isEmpty { s.waitingSince = now }
             s.items.append(sample)
             if s.items.count > capacity {
                 s.items.removeFirst(s.items.count - capacity)
@@ -41,8 +45,15 @@ public final class SampleQueue: Sendable {
             let out = (s.items, s.dropped)
             s.items.removeAll(keepingCapacity: true)
             s.dropped = 0
+            s.waitingSince = nil
             return out
         }
+    }
+
+    /// How long the oldest sample not yet taken by the recorder has waited; nil when none waits.
+    /// It grows only while the recorder is busy with an earlier batch (a commit that does not return).
+    public func waitingFor(at now: ContinuousClock.Instant = .now) -> Duration? {
+        state.withLock { $0.waitingSince }.map { $0.duration(to: now) }
     }
 
     /// Calls `body` with each batch until `finish()` and the queue is empty.
