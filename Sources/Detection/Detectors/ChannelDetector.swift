@@ -5,12 +5,12 @@
 ///
 /// Costs per reading: O(log level window) for the recent window's sorted order (a binary search and a
 /// shift of ≈ window / 3 values, see `SortedRing`), O(1) for everything else, plus an O(window)
-/// refresh of the long window's median and MAD at most every window / 4 readings and only when a
+/// refresh of the long window's median and MAD at most every window / 2 readings and only when a
 /// detector asks for them (spike candidates, noise-relative levels, drift thresholds relative to the
 /// level; see `RobustRingCore`). It allocates nothing in steady state, except the strings of an
 /// `AlertEvent` on the sample that raises or clears. Memory: one buffer of
-/// 8 × (2 × window + 2 × level samples + drift span + spike count + sentinels) bytes (≈ 4.6 KB for a
-/// cold room at window 256) plus ≈ 0.8 KB inline. Copies share the buffer until one of them is
+/// 8 × (2 × window + 2 × level samples + drift span + spike count + 2 × daily slots + sentinels) bytes (≈ 4.6 KB for a
+/// cold room at window 256) plus ≈ 1 KB inline. Copies share the buffer until one of them is
 /// updated; mutate the detector in place (`detectors[i].update(...)`).
 public struct ChannelDetector: Sendable {
     public let channel: String
