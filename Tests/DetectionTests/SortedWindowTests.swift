@@ -124,7 +124,7 @@ struct RobustRingTests {
         #expect(filling.mad() == 0)
     }
 
-    @Test("selection puts the k-th value in place for sorted, reversed, constant and random input")
+    @Test("selection puts the k-th value in place for sorted, reversed, constant and random input, with any hint")
     func selection() {
         var rng = SeededRandom(seed: 3)
         let inputs: [[Double]] = [
@@ -137,10 +137,13 @@ struct RobustRingTests {
         for input in inputs {
             let sorted = input.sorted()
             for k in [0, 1, input.count / 3, input.count / 2, input.count / 2 + 1, input.count - 1] {
-                var a = input
-                let v = a.withUnsafeMutableBufferPointer { RobustRingCore.select($0.baseAddress!, $0.count, k) }
-                #expect(v == sorted[k])
-                #expect(a[..<k].allSatisfy { $0 <= v } && a[(k + 1)...].allSatisfy { $0 >= v })
+                // Any hint, right, wrong or outside the values, gives the same answer.
+                for hint in [Double.nan, sorted[k], sorted[0] - 1, sorted[sorted.count - 1] + 1, sorted[sorted.count / 3]] {
+                    var a = input
+                    let v = a.withUnsafeMutableBufferPointer { RobustRingCore.select($0.baseAddress!, $0.count, k, hint: hint) }
+                    #expect(v == sorted[k], "k \(k), hint \(hint)")
+                    #expect(a[..<k].allSatisfy { $0 <= v } && a[(k + 1)...].allSatisfy { $0 >= v })
+                }
             }
         }
     }

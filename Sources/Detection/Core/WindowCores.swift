@@ -311,7 +311,7 @@ struct RobustRingCore: Sendable {
             (s + first).update(from: r, count: n - first)
         }
         let k = n / 2
-        let upper = Self.select(s, n, k)                              // s[k] in place, s[..<k] ≤ s[k]
+        let upper = Self.select(s, n, k, hint: cachedMedian)          // s[k] in place, s[..<k] ≤ s[k]
         var med = upper
         if n % 2 == 0 {
             var lowerMiddle = s[0]                                    // max of s[0..<k], k ≥ 1
@@ -321,13 +321,15 @@ struct RobustRingCore: Sendable {
         cachedMedian = med
         guard withMAD else { return }
         for i in 0..<n { s[i] = abs(s[i] - med) }
-        cachedMAD = Self.select(s, n, k)
+        cachedMAD = Self.select(s, n, k, hint: cachedMAD)
     }
 
     /// Rearranges `a[0..<n]` so that `a[k]` holds the value a sort would put there, with nothing larger
     /// before it and nothing smaller after it, and returns it. Hoare's selection with a median-of-three
-    /// pivot; O(n) expected, in place. `0 ≤ k < n`, no NaN.
-    static func select(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ k: Int) -> Double {
+    /// pivot; O(n) expected, in place. `0 ≤ k < n`, no NaN. `hint`, a guess of the answer (the value
+    /// the last refresh found: a window changes slowly), is the first pivot when it lies between the
+    /// three sampled values, so the first split lands next to `k` (a NaN hint is ignored).
+    static func select(_ a: UnsafeMutablePointer<Double>, _ n: Int, _ k: Int, hint: Double = .nan) -> Double {
         @inline(__always) func swap(_ i: Int, _ j: Int) {
             let t = a[i]
             a[i] = a[j]
@@ -335,13 +337,16 @@ struct RobustRingCore: Sendable {
         }
         var lo = 0
         var hi = n - 1
+        var guess = hint
         while hi - lo > 16 {
-            // Median of three into the middle; a[lo] ≤ pivot ≤ a[hi] then bound both scans.
+            // Median of three into the middle; a[lo] ≤ pivot ≤ a[hi] then bound both scans (for any
+            // pivot value between them, so the hint may be one that is not in the array).
             let mid = lo + (hi - lo) >> 1
             if a[mid] < a[lo] { swap(mid, lo) }
             if a[hi] < a[lo] { swap(hi, lo) }
             if a[hi] < a[mid] { swap(hi, mid) }
-            let pivot = a[mid]
+            let pivot = guess >= a[lo] && guess <= a[hi] ? guess : a[mid]
+            guess = .nan
             var i = lo
             var j = hi
             while true {

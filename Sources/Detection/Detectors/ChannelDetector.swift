@@ -255,6 +255,7 @@ public struct ChannelDetector: Sendable {
 
     /// A plausible reading (finite, in range, not a sentinel): every detector looks at it. Almost
     /// every reading comes here, so `update` only sorts and this does the work in one function.
+    @inline(__always)
     private mutating func updateValid(time: Double, x: Double) -> DetectorOutput {
         missingSince = .nan
         var best = Strongest()
