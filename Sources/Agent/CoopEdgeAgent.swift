@@ -18,7 +18,14 @@ public enum CoopEdgeAgent {
         if !site.storage.path.hasPrefix("/") {
             site.storage.path = FileManager.default.currentDirectoryPath + "/" + site.storage.path
         }
-        let outbox = try await Outbox.open(site.storage)
+        let (outbox, damage) = try await Outbox.openRecovering(site.storage)
+        if let damage {
+            logger.critical("the outbox was damaged and has been moved aside; recording starts afresh", metadata: [
+                "moved_to": "\(damage.movedTo)", "reason": "\(damage.reason)",
+                "numbering": "\(damage.salvagedSequences == nil ? "continues above the time in ms (old numbers unreadable)" : "continues from the old file")",
+                "undelivered": "readings still in the old file are not sent; `sqlite3 \(damage.movedTo) .recover` may get them back",
+            ])
+        }
         let stats = try await outbox.stats()
         logger.info("outbox open", metadata: ["path": "\(site.storage.path)", "pending": "\(stats.pendingReadings + stats.pendingAlerts)",
                                              "durability": "\(site.storage.durability.rawValue)"])

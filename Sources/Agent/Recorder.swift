@@ -30,13 +30,15 @@ public struct Recorder: Service {
 
     public func run() async throws {
         var sequences = try await outbox.sequences()
+        // Above every number a damaged, moved-aside outbox held, when its numbers were unreadable.
+        let floor = try await outbox.sequenceFloor()
         var engine = AlertEngine(site: site)
         if let saved = try await outbox.loadState(Self.baselineKey) {
             let restored = engine.restore(saved)
             logger.info("detector baselines restored", metadata: ["channels": "\(restored)"])
         }
         var lastBaselineSave = ContinuousClock.now
-        var alertSeq: UInt64 = sequences["/alerts"] ?? 0
+        var alertSeq: UInt64 = sequences["/alerts"] ?? floor
         var lastRetention = ContinuousClock.now.advanced(by: .seconds(-3600))
         var committed = 0
         var carry: [DeviceSample] = []  // polls whose commit failed (disk full): kept and retried
@@ -51,7 +53,7 @@ public struct Recorder: Service {
             var nextAlertSeq = alertSeq
             let engineBefore = engine
             for sample in batch {
-                let seq = (next[sample.device] ?? 0) + 1
+                let seq = (next[sample.device] ?? floor) + 1
                 next[sample.device] = seq
                 touched[sample.device] = seq
                 messages.append(NewMessage(lane: .readings, topic: site.stateTopic(device: sample.device),

@@ -37,6 +37,17 @@ public struct StoredMessage: Sendable, Equatable {
     public var created: Double
 }
 
+/// A damaged outbox that `Outbox.openRecovering` moved aside before starting a fresh one.
+public struct DamagedOutbox: Sendable, Equatable {
+    /// Where the damaged file now is (its WAL, if any, next to it with `-wal`).
+    public var movedTo: String
+    /// What SQLite said about it.
+    public var reason: String
+    /// The sequence numbers read back from it; nil when even those were unreadable (numbering then
+    /// continues from `Outbox.sequenceFloor()`).
+    public var salvagedSequences: [String: UInt64]?
+}
+
 public struct OutboxStats: Sendable, Equatable {
     public var pendingAlerts: Int
     public var pendingReadings: Int
@@ -75,6 +86,91 @@ public actor Outbox {
         let outbox = Outbox(config: config)
         try await outbox.setUp()
         return outbox
+    }
+
+    /// Opens the outbox like `open`; if the file is damaged (`PRAGMA quick_check`, or damage that only
+    /// shows when it is read), moves it and its WAL aside to `PATH.damaged-YYYYMMDD-HHMMSS` and starts a
+    /// fresh one: repair is unreliable (FIELD-NOTES.md), and refusing to start would lose every reading
+    /// from now on. The old file stays for `sqlite3 FILE .recover`. Numbering continues: the sequence
+    /// numbers are read back from the damaged file when they can be, and otherwise every device
+    /// continues above a floor no old number can reach (the time in milliseconds), so the co-op side
+    /// never drops a new poll as a copy of an old one. Returns what was moved aside, if anything.
+    public static func openRecovering(_ config: StorageConfig) async throws(OutboxError) -> (Outbox, DamagedOutbox?) {
+        let outbox = Outbox(config: config)
+        let damage = try await outbox.setUpRecovering()
+        return (outbox, damage)
+    }
+
+    private func setUpRecovering() throws(OutboxError) -> DamagedOutbox? {
+        do {
+            try setUp()
+            // Some damage only shows when the tables are read.
+            _ = try sequences()
+            _ = try stats()
+            return nil
+        } catch where error.code == .corrupt {
+            db?.close()
+            db = nil
+            let reason = error.message
+            let salvaged = Self.readSequences(of: config.path)
+            let stamp = Self.fileStamp(Date())
+            let movedTo = config.path + ".damaged-" + stamp
+            let fm = FileManager.default
+            do {
+                try fm.moveItem(atPath: config.path, toPath: movedTo)
+                if fm.fileExists(atPath: config.path + "-wal") {
+                    try fm.moveItem(atPath: config.path + "-wal", toPath: movedTo + "-wal")
+                }
+                try? fm.removeItem(atPath: config.path + "-shm")
+            } catch {
+                throw OutboxError(.open, "the outbox \(config.path) is damaged (\(reason)) and could not be moved aside: \(error.localizedDescription)")
+            }
+            try setUp()
+            let db = try connection()
+            try db.exec("BEGIN IMMEDIATE")
+            do {
+                if let salvaged {
+                    for (device, seq) in salvaged {
+                        let s = try db.statement("INSERT INTO sequences(device, seq) VALUES(?1, ?2)")
+                        s.bind(1, device)
+                        s.bind(2, Int64(bitPattern: seq))
+                        try s.step()
+                    }
+                } else {
+                    let s = try db.statement("INSERT INTO counters(name, value) VALUES('sequence_floor', ?1)")
+                    s.bind(1, Int64(Date().timeIntervalSince1970 * 1000))
+                    try s.step()
+                }
+                try db.exec("COMMIT")
+            } catch {
+                try? db.exec("ROLLBACK")
+                throw error
+            }
+            return DamagedOutbox(movedTo: movedTo, reason: reason, salvagedSequences: salvaged)
+        }
+    }
+
+    /// The sequence numbers a damaged file still yields, or nil if it yields none.
+    private static func readSequences(of path: String) -> [String: UInt64]? {
+        do throws(OutboxError) {
+            let old = try SQLiteConnection(path: path, readOnly: true)
+            defer { old.close() }
+            let s = try old.statement("SELECT device, seq FROM sequences")
+            var out: [String: UInt64] = [:]
+            while try s.step() { out[s.text(0)] = UInt64(bitPattern: s.int(1)) }
+            return out
+        } catch {
+            return nil
+        }
+    }
+
+    /// `20261127-093000` (UTC): sortable, and no colons for tools that dislike them.
+    private static func fileStamp(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return f.string(from: date)
     }
 
     private func setUp() throws(OutboxError) {
@@ -202,6 +298,15 @@ public actor Outbox {
             try? db.exec("ROLLBACK")
             throw error
         }
+    }
+
+    /// Where numbering continues for a device that has no number of its own yet: 0, or after a damaged
+    /// outbox whose numbers were unreadable, a value above any number it held (see `openRecovering`).
+    public func sequenceFloor() throws(OutboxError) -> UInt64 {
+        let db = try connection()
+        let s = try db.statement("SELECT value FROM counters WHERE name = 'sequence_floor'")
+        defer { s.reset() }
+        return try s.step() ? UInt64(bitPattern: s.int(0)) : 0
     }
 
     /// The last sequence number committed for each device, so numbering survives restarts.

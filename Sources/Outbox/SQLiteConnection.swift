@@ -8,10 +8,13 @@ final class SQLiteConnection {
     let path: String
     private var statements: [String: OpaquePointer] = [:]
 
-    init(path: String) throws(OutboxError) {
+    /// `readOnly` opens an existing file without creating or changing it (to read what is left of a
+    /// damaged one).
+    init(path: String, readOnly: Bool = false) throws(OutboxError) {
         self.path = path
         var handle: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+        let flags = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+        let rc = sqlite3_open_v2(path, &handle, flags | SQLITE_OPEN_NOMUTEX, nil)
         if rc != SQLITE_OK {
             let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
             sqlite3_close_v2(handle)

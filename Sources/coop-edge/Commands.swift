@@ -108,6 +108,14 @@ struct Status: AsyncParsableCommand {
             print("delivered:         \(s.delivered)")
             print("dropped:           \(s.dropped) (by retention or a full disk)")
             if s.rejected > 0 { print("rejected:          \(s.rejected) (refused by the MQTT client for good; see the log)") }
+            // Damaged outboxes the agent moved aside: their undelivered readings were not sent.
+            let dir = (site.storage.path as NSString).deletingLastPathComponent
+            let base = (site.storage.path as NSString).lastPathComponent + ".damaged-"
+            let damaged = ((try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? [])
+                .filter { $0.hasPrefix(base) && !$0.hasSuffix("-wal") }.sorted()
+            for name in damaged {
+                print("damaged, moved aside: \(dir.isEmpty ? name : dir + "/" + name) (try `sqlite3 FILE .recover`)")
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(1)

@@ -71,4 +71,43 @@ struct DurabilityTests {
         link.stop(signal: SIGKILL)
         _ = sim
     }
+
+    @Test("an agent started on a damaged outbox moves it aside (kept, shown by status), says so, and publishes above the old numbers")
+    func damagedOutboxDoesNotStopRecording() async throws {
+        let dir = try TempDir()
+        let broker = try await Broker(dir: dir)
+        let sub = try await Subscriber(port: broker.port)
+        try await waitUntil(timeout: .seconds(5), "subscriber connected") {
+            broker.process.output.contains { $0.contains("as test-sub") } ? true : nil
+        }
+        let modbusPort = try freePort()
+        let site = try writeSite(dir, modbusPort: modbusPort, brokerPort: broker.port, poll: "100ms")
+        let sim = try await Simulator(site: site, port: modbusPort)
+
+        let first = try agent(site)
+        try await waitUntil(timeout: .seconds(20), "readings delivered") { sub.states(device: "cold-room-1").count >= 5 ? true : nil }
+        #expect(first.stop(signal: SIGTERM) == 0)
+        let oldMax = sub.states(device: "cold-room-1").compactMap { $0["seq"] as? Int }.max() ?? 0
+
+        // The card garbles the start of the file (its header and first pages).
+        let path = dir.path + "/outbox.sqlite"
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.write(Data(repeating: 0x5A, count: 16 * 1024))
+        try handle.close()
+
+        let second = try agent(site)
+        defer { _ = second.stop() }
+        _ = try await second.waitForLine("the damage logged") { $0.contains("outbox was damaged") && $0.contains("moved") }
+        let fresh = try await waitUntil(timeout: .seconds(20), "a reading after the restart") { () -> Int? in
+            sub.states(device: "cold-room-1").compactMap { $0["seq"] as? Int }.first { $0 > oldMax }
+        }
+        #expect(fresh > oldMax)
+        let kept = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("outbox.sqlite.damaged-") }
+        #expect(!kept.isEmpty, "the damaged file must be kept")
+        let (rc, out) = try await coopEdge(["status", "--config", site])
+        #expect(rc == 0, "\(out)")
+        #expect(out.contains("damaged, moved aside: \(dir.path)/outbox.sqlite.damaged-"), "\(out)")
+        #expect(second.stop(signal: SIGTERM) == 0)
+        _ = sim
+    }
 }

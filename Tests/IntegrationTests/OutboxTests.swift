@@ -85,6 +85,63 @@ struct OutboxTests {
         }
     }
 
+    /// Fills an outbox with 200 readings and sequence numbers, then writes garbage over part of it.
+    private func damagedOutbox(_ dir: TempDir, garbageAt offset: UInt64, bytes: Int) async throws -> String {
+        let path = dir.path + "/o.sqlite"
+        let outbox = try await Outbox.open(StorageConfig(path: path))
+        try await outbox.append((0..<200).map { message(.readings, $0) }, sequences: ["cold-room-1": 200, "/alerts": 7])
+        await outbox.close()
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seek(toOffset: offset)
+        handle.write(Data(repeating: 0xA5, count: bytes))
+        try handle.close()
+        return path
+    }
+
+    @Test("a damaged outbox is moved aside and kept; a fresh one records, and numbering goes on above the old numbers")
+    func damagedOutboxIsMovedAside() async throws {
+        let dir = try TempDir()
+        let path = try await damagedOutbox(dir, garbageAt: 4096, bytes: 8192)
+        let (outbox, damage) = try await Outbox.openRecovering(StorageConfig(path: path))
+        let moved = try #require(damage, "the damage went unnoticed")
+        #expect(moved.movedTo.hasPrefix(path + ".damaged-"))
+        #expect(FileManager.default.fileExists(atPath: moved.movedTo), "the damaged file must be kept for recovery")
+        // Whether the numbers could be read back or not, a new reading numbers above the old ones.
+        let sequences = try await outbox.sequences()
+        let floor = try await outbox.sequenceFloor()
+        #expect((sequences["cold-room-1"] ?? floor) >= 200)
+        #expect((sequences["/alerts"] ?? floor) >= 7)
+        if let salvaged = moved.salvagedSequences { #expect(salvaged["cold-room-1"] == 200) }
+        // The fresh file works and holds nothing from the old one.
+        #expect(try await outbox.stats().pendingReadings == 0)
+        try await outbox.append([message(.readings, 1)])
+        #expect(try await outbox.stats().pendingReadings == 1)
+        await outbox.close()
+        // And next time it opens as it is.
+        let (again, damageAgain) = try await Outbox.openRecovering(StorageConfig(path: path))
+        #expect(damageAgain == nil)
+        #expect(try await again.stats().pendingReadings == 1)
+        await again.close()
+    }
+
+    @Test("when even the numbers are unreadable, numbering continues from a floor above any old number")
+    func unreadableNumbersGiveAFloor() async throws {
+        let dir = try TempDir()
+        let path = try await damagedOutbox(dir, garbageAt: 0, bytes: 64 * 1024)     // the header too
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        let (outbox, damage) = try await Outbox.openRecovering(StorageConfig(path: path))
+        let moved = try #require(damage)
+        #expect(moved.salvagedSequences == nil)
+        #expect(try await outbox.sequences().isEmpty)
+        let floor = try await outbox.sequenceFloor()
+        #expect(floor >= before && floor > 200)
+        await outbox.close()
+        // The floor is kept: a restart does not fall back to 0.
+        let reopened = try await Outbox.open(StorageConfig(path: path))
+        #expect(try await reopened.sequenceFloor() == floor)
+        await reopened.close()
+    }
+
     @Test("a full disk fails the commit cleanly; relieving it drops the oldest readings (counted) and recording goes on")
     func fullDiskIsRelieved() async throws {
         let mount = NSTemporaryDirectory() + "coop-edge-full-\(UInt32.random(in: 0...UInt32.max))"
