@@ -154,7 +154,14 @@ public actor MQTTClient {
         let rc = mosquitto_connect_async(m, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             let e = errno
-            sink.continuation.yield(.connectFailed(code: rc, reason: rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : String(cString: mosquitto_strerror(rc))))
+            var reason = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : String(cString: mosquitto_strerror(rc))
+            if rc == MOSQ_ERR_TLS.rawValue {
+                // libmosquitto says only "A TLS error occurred"; these are the usual causes in the field.
+                reason += " — check that ca_file is the CA that signed the broker's certificate, that the broker's"
+                    + " name or IP in the url is the one in its certificate, and that the board's clock is set"
+                    + " (a board without NTP sync or RTC thinks certificates are not yet valid)"
+            }
+            sink.continuation.yield(.connectFailed(code: rc, reason: reason))
             return
         }
         if !loopRunning {

@@ -81,11 +81,13 @@ func portOpen(_ port: Int) -> Bool {
 final class Broker: Sendable {
     let port: Int
     let process: TestProcess
-    init(dir: TempDir, port: Int? = nil) async throws {
+    /// `listenerOptions`: more lines for the listener (TLS: cafile, certfile, keyfile, …).
+    init(dir: TempDir, port: Int? = nil, listenerOptions: String = "") async throws {
         let port = try port ?? freePort()
         self.port = port
         let conf = try dir.write("mosquitto-\(port).conf", """
             listener \(port) 127.0.0.1
+            \(listenerOptions)
             allow_anonymous true
             persistence false
             max_queued_messages 100000
