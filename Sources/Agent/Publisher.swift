@@ -37,6 +37,8 @@ public actor Publisher: Service {
     private var rejectedTotal = 0
     private var acked: [Int64] = []
     private var lastFailure: String?
+    /// The last libmosquitto warning logged while connected (each distinct one is logged once in a row).
+    private var lastProblem: String?
     private var sentTotal = 0
     private var ackedTotal = 0
     private var exhausted = false
@@ -103,12 +105,36 @@ public actor Publisher: Service {
             }
             if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
-        case .mqtt(.disconnected(_, let expected)):
+        case .mqtt(.disconnected(let code, let expected)):
             if connected && !expected {
                 logger.warning("lost the broker; buffering in the outbox", metadata: ["inflight": "\(inflight.count)"])
+            } else if !connected && !expected {
+                // Dropped before the broker accepted us: a handshake that failed after the TCP connect
+                // (TLS verification, a refused client certificate) arrives this way, not as connectFailed.
+                let reason = MQTTClient.describe(code, tls: site.broker.tls)
+                if reason != lastFailure {
+                    logger.warning("broker unreachable; buffering in the outbox",
+                                   metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
+                    lastFailure = reason
+                }
             }
             if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
+        case .mqtt(.problem(let message)):
+            if connected {
+                if message != lastProblem {
+                    logger.warning("MQTT client: \(message)", metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
+                    lastProblem = message
+                }
+            } else {
+                let reason = site.broker.tls && (message.contains("SSL") || message.contains("TLS") || message.contains("certificate"))
+                    ? message + MQTTClient.tlsHint : message
+                if reason != lastFailure {
+                    logger.warning("broker unreachable; buffering in the outbox",
+                                   metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
+                    lastFailure = reason
+                }
+            }
         case .mqtt(.published(let mid)):
             if let entry = inflight.removeValue(forKey: mid) {
                 acked.append(entry.id)

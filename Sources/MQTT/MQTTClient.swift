@@ -49,6 +49,24 @@ public struct MQTTOptions: Sendable {
 }
 
 /// What libmosquitto's loop thread reports.
+extension MQTTClient {
+    /// libmosquitto's words for an error code, with what to check when the link is TLS: a failed
+    /// handshake is only "A TLS error occurred" (or a lost connection, when it fails later), and the
+    /// usual causes in the field are these.
+    public static func describe(_ code: Int32, tls: Bool) -> String {
+        let text = String(cString: mosquitto_strerror(code))
+        if tls && (code == MOSQ_ERR_TLS.rawValue || code == MOSQ_ERR_CONN_LOST.rawValue || code == MOSQ_ERR_PROTOCOL.rawValue) {
+            return text + tlsHint
+        }
+        return text
+    }
+
+    /// What to check when a TLS link never comes up.
+    public static let tlsHint = " — if it never connects: check that ca_file is the CA that signed the broker's certificate,"
+        + " that the broker's name or IP in the url is the one in its certificate, that the broker accepts this board's"
+        + " cert_file, and that the board's clock is set (without NTP sync or an RTC it thinks certificates are not yet valid)"
+}
+
 public enum MQTTEvent: Sendable, Equatable {
     /// CONNACK accepted.
     case connected
@@ -58,6 +76,9 @@ public enum MQTTEvent: Sendable, Equatable {
     case disconnected(code: Int32, expected: Bool)
     /// The broker acknowledged (PUBACK) the QoS 1 message with this id.
     case published(mid: Int32)
+    /// libmosquitto logged an error or a warning. A TLS handshake that fails on the network thread
+    /// reaches us only this way (OpenSSL's reason, e.g. "certificate verify failed").
+    case problem(message: String)
 }
 
 /// Receives callbacks from libmosquitto's loop thread; it only copies data out and yields.
@@ -124,6 +145,10 @@ public actor MQTTClient {
             guard let obj else { return }
             Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.disconnected(code: rc, expected: rc == 0))
         }
+        mosquitto_log_callback_set(m) { _, obj, level, text in
+            guard let obj, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.problem(message: String(cString: text)))
+        }
         mosquitto_publish_callback_set(m) { _, obj, mid in
             guard let obj else { return }
             Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.published(mid: mid))
@@ -154,13 +179,7 @@ public actor MQTTClient {
         let rc = mosquitto_connect_async(m, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
         if rc != MOSQ_ERR_SUCCESS.rawValue {
             let e = errno
-            var reason = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : String(cString: mosquitto_strerror(rc))
-            if rc == MOSQ_ERR_TLS.rawValue {
-                // libmosquitto says only "A TLS error occurred"; these are the usual causes in the field.
-                reason += " — check that ca_file is the CA that signed the broker's certificate, that the broker's"
-                    + " name or IP in the url is the one in its certificate, and that the board's clock is set"
-                    + " (a board without NTP sync or RTC thinks certificates are not yet valid)"
-            }
+            let reason = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : Self.describe(rc, tls: options.tls)
             sink.continuation.yield(.connectFailed(code: rc, reason: reason))
             return
         }

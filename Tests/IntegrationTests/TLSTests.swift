@@ -95,6 +95,7 @@ struct TLSTests {
         defer { _ = agent.stop() }
         let refusal = try await agent.waitForLine("the refusal logged") { $0.contains("broker unreachable") }
         // It says what to check, including the clock (certificates and a board that booted in 1970).
+        #expect(refusal.contains("certificate verify failed"), "\(refusal)")
         #expect(refusal.contains("ca_file") && refusal.contains("clock"), "\(refusal)")
         try await waitUntil(timeout: .seconds(20), "readings held in the outbox") { () -> Bool? in
             let (_, out) = try await coopEdge(["status", "--config", site])
