@@ -165,16 +165,52 @@ public struct AlertEngine: Sendable {
     struct Saved: Codable {
         var detectors: [String: ChannelDetectorSnapshot]
         var spoilageUsed: [String: Double]
+        // Since the rules' state is kept too (older snapshots lack these fields).
+        var spoilageRaisedAt: [String: Double]?
+        var thresholds: [String: [ThresholdMonitor.Snapshot]]?
+        /// Open rule episodes (threshold, spoilage budget) as they were raised, for the active set.
+        var activeRules: [String: SavedActive]?
+        var anchor: SavedAnchor?
     }
 
-    /// Detector baselines and spoilage budgets used so far, as bytes for the outbox's state table.
+    struct SavedActive: Codable {
+        var device: String
+        var event: AlertEvent
+    }
+
+    /// The steady clock's anchor and the boot it belongs to: within one boot the monotonic clock
+    /// (CLOCK_BOOTTIME) runs on across restarts, so a restarted agent keeps the same steady time.
+    struct SavedAnchor: Codable {
+        var wall: Double
+        var mono: Double
+        var boot: String
+    }
+
+    /// This boot's id (Linux), "" when unknown.
+    static let bootID: String = {
+        guard let data = FileManager.default.contents(atPath: "/proc/sys/kernel/random/boot_id") else { return "" }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }()
+
+    /// Detector baselines, spent heat budgets and the farmer rules' state (open episodes, a breach or
+    /// a recovery under way), as bytes for the outbox's state table.
     public func snapshot() -> [UInt8] {
-        var saved = Saved(detectors: [:], spoilageUsed: [:])
+        var saved = Saved(detectors: [:], spoilageUsed: [:], spoilageRaisedAt: [:], thresholds: [:], activeRules: [:])
         for (device, channels) in watched {
             for (name, w) in channels {
                 if let d = w.detector { saved.detectors["\(device).\(name)"] = d.snapshot() }
-                for m in w.spoilage { saved.spoilageUsed["\(device).\(name)/\(m.budget.commodity)"] = m.used }
+                for m in w.spoilage {
+                    saved.spoilageUsed["\(device).\(name)/\(m.budget.commodity)"] = m.used
+                    if let since = m.raisedSince { saved.spoilageRaisedAt?["\(device).\(name)/\(m.budget.commodity)"] = since }
+                }
+                if !w.thresholds.isEmpty { saved.thresholds?["\(device).\(name)"] = w.thresholds.map { $0.snapshot() } }
             }
+        }
+        for (key, entry) in active where entry.event.kind == .threshold || entry.event.kind == .spoilageBudget {
+            saved.activeRules?[key] = SavedActive(device: entry.device, event: entry.event)
+        }
+        if let anchor, !Self.bootID.isEmpty {
+            saved.anchor = SavedAnchor(wall: anchor.wall, mono: anchor.mono, boot: Self.bootID)
         }
         return (try? [UInt8](JSONEncoder().encode(saved))) ?? []
     }
@@ -199,14 +235,39 @@ public struct AlertEngine: Sendable {
                     }
                 }
                 for i in w.spoilage.indices {
-                    if let used = saved.spoilageUsed["\(device).\(name)/\(w.spoilage[i].budget.commodity)"] {
-                        w.spoilage[i] = SpoilageMonitor(budget: w.spoilage[i].budget, used: used)
+                    let key = "\(device).\(name)/\(w.spoilage[i].budget.commodity)"
+                    if let used = saved.spoilageUsed[key] {
+                        w.spoilage[i] = SpoilageMonitor(budget: w.spoilage[i].budget, used: used, raisedAt: saved.spoilageRaisedAt?[key])
+                    }
+                }
+                // A rule restores its state only onto the same rule (same limits and duration).
+                if let states = saved.thresholds?["\(device).\(name)"] {
+                    for i in w.thresholds.indices {
+                        if let state = states.first(where: { $0.rule == w.thresholds[i].rule }) {
+                            w.thresholds[i] = ThresholdMonitor(rule: w.thresholds[i].rule, restoring: state)
+                        }
                     }
                 }
                 updated[name] = w
             }
             watched[device] = updated
         }
+        // Open rule episodes go back into the active set, as they were raised, if their rule still is.
+        for (key, entry) in saved.activeRules ?? [:] {
+            let local = String(entry.event.channel.dropFirst(entry.device.count + 1))
+            let stillOpen: Bool
+            switch entry.event.kind {
+            case .threshold:
+                stillOpen = watched[entry.device]?[local]?.thresholds.contains { $0.active } ?? false
+            case .spoilageBudget:
+                stillOpen = watched[entry.device]?[local]?.spoilage.contains { $0.raisedSince != nil } ?? false
+            default:
+                stillOpen = false
+            }
+            if stillOpen { active[key] = (entry.device, entry.event) }
+        }
+        // The same boot: keep the steady clock where it was, so durations under way stay exact.
+        if let a = saved.anchor, !a.boot.isEmpty, a.boot == Self.bootID { anchor = (a.wall, a.mono) }
         return restored
     }
 }

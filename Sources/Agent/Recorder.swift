@@ -72,8 +72,11 @@ public struct Recorder: Service {
                 }
             }
             if nextAlertSeq != alertSeq { touched["/alerts"] = nextAlertSeq }
+            // An alert raised or cleared: the engine's state goes into the same transaction, so a
+            // restart (a crash, the watchdog) finds the episode exactly as published.
+            let state = nextAlertSeq != alertSeq ? [Self.baselineKey: engine.snapshot()] : [:]
             do {
-                try await outbox.append(messages, sequences: touched)
+                try await outbox.append(messages, sequences: touched, state: state)
                 sequences = next
                 alertSeq = nextAlertSeq
                 carry.removeAll()

@@ -218,10 +218,11 @@ public actor Outbox {
         return db
     }
 
-    /// Commits `messages` and the devices' latest sequence numbers in one transaction, and returns
-    /// the ids given to the messages. Nothing is visible to `pending` before the commit.
+    /// Commits `messages`, the devices' latest sequence numbers and `state` entries (see `saveState`)
+    /// in one transaction, and returns the ids given to the messages. Nothing is visible to `pending`
+    /// before the commit.
     @discardableResult
-    public func append(_ messages: [NewMessage], sequences: [String: UInt64] = [:]) throws(OutboxError) -> [Int64] {
+    public func append(_ messages: [NewMessage], sequences: [String: UInt64] = [:], state: [String: [UInt8]] = [:]) throws(OutboxError) -> [Int64] {
         let db = try connection()
         try db.exec("BEGIN IMMEDIATE")
         do {
@@ -241,6 +242,12 @@ public actor Outbox {
                 let s = try db.statement("INSERT INTO sequences(device, seq) VALUES(?1, ?2) ON CONFLICT(device) DO UPDATE SET seq = excluded.seq")
                 s.bind(1, device)
                 s.bind(2, Int64(bitPattern: seq))
+                try s.step()
+            }
+            for (key, value) in state {
+                let s = try db.statement("INSERT INTO state(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+                s.bind(1, key)
+                s.bind(2, value)
                 try s.step()
             }
             try db.exec("COMMIT")

@@ -56,6 +56,60 @@ struct AlertEngineTests {
         _ = _dir
     }
 
+    @Test("a restart neither restarts 'for 15 minutes', nor forgets an open threshold episode, nor raises it twice")
+    func thresholdStateSurvivesRestarts() throws {
+        let rule = "alerts:\n  - { channel: cold-room-1.temperature, above: 8.0, for: 15m }"
+        let (site, _dir) = try site(rule)
+        let t0 = 1.8e9
+        var engine = AlertEngine(site: site)
+        // Ten minutes above 8 °C, then the agent restarts (same boot: the monotonic clock runs on).
+        for i in 0...10 { #expect(engine.process(sample("cold-room-1", wall: t0 + Double(i) * 60, mono: 100 + Double(i) * 60, temperature: 9)).isEmpty) }
+        var second = AlertEngine(site: site)
+        second.restore(engine.snapshot())
+        var raised: [AlertEvent] = []
+        for i in 11...16 {
+            raised += second.process(sample("cold-room-1", wall: t0 + Double(i) * 60, mono: 100 + Double(i) * 60, temperature: 9))
+        }
+        // Fifteen minutes after the breach began, not fifteen after the restart.
+        #expect(raised.count == 1)
+        #expect(raised.first?.time == t0 + 15 * 60)
+
+        // Restarted again while the episode is open: still in the active set, not raised again.
+        var third = AlertEngine(site: site)
+        third.restore(second.snapshot())
+        #expect(third.active.count == 1)
+        #expect(third.active.values.first?.event.message == raised.first?.message)
+        for i in 17...40 { #expect(third.process(sample("cold-room-1", wall: t0 + Double(i) * 60, mono: 100 + Double(i) * 60, temperature: 9.5)).isEmpty) }
+        let clear = third.process(sample("cold-room-1", wall: t0 + 41 * 60, mono: 100 + 41 * 60, temperature: 6))
+        #expect(clear.map(\.phase.rawValue) == ["clear"])
+        #expect(third.active.isEmpty)
+
+        // A rule that changed in the site file starts afresh: no state, no active episode.
+        let (changed, _dir2) = try self.site("alerts:\n  - { channel: cold-room-1.temperature, above: 10.0, for: 15m }")
+        var other = AlertEngine(site: changed)
+        other.restore(second.snapshot())
+        #expect(other.active.isEmpty)
+        _ = (_dir, _dir2)
+    }
+
+    @Test("an announced heat budget stays in the active set across a restart and is not announced again")
+    func spoilageEpisodeSurvivesRestarts() throws {
+        let (site, _dir) = try site("spoilage:\n  - { channel: cold-room-1.temperature, commodity: onions, safe: 4.0, budget_degree_hours: 1 }")
+        var engine = AlertEngine(site: site)
+        var events: [AlertEvent] = []
+        // +2 °C over a one degree-hour budget: 60 % after 18 minutes, all of it after 30.
+        for i in 0..<25 { events += engine.process(sample("cold-room-1", wall: 1.8e9 + Double(i) * 60, mono: Double(i) * 60, temperature: 6)) }
+        #expect(events.count == 1, "\(events.map(\.message))")
+        var restarted = AlertEngine(site: site)
+        restarted.restore(engine.snapshot())
+        #expect(restarted.active.count == 1)
+        #expect(restarted.active.values.first?.event.kind == .spoilageBudget)
+        var again: [AlertEvent] = []
+        for i in 25..<28 { again += restarted.process(sample("cold-room-1", wall: 1.8e9 + Double(i) * 60, mono: Double(i) * 60, temperature: 6)) }
+        #expect(again.isEmpty)
+        _ = _dir
+    }
+
     @Test("baselines and spent heat budgets survive a restart")
     func snapshotRestores() throws {
         let (site, _dir) = try site("spoilage:\n  - { channel: cold-room-1.temperature, commodity: onions, safe: 4.0, budget_degree_hours: 10 }")

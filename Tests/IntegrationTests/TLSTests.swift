@@ -14,24 +14,24 @@ struct TLSTests {
         let clientKey: String
     }
 
-    private func openssl(_ args: [String]) throws {
-        let status = try run("/usr/bin/openssl", args)
+    private func openssl(_ args: [String]) async throws {
+        let status = try await runAsync("/usr/bin/openssl", args)
         try #require(status == 0, "openssl \(args.joined(separator: " "))")
     }
 
-    private func makeCertificates(in dir: TempDir, prefix: String = "") throws -> Certificates {
+    private func makeCertificates(in dir: TempDir, prefix: String = "") async throws -> Certificates {
         let p = dir.path + "/" + prefix
         let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try openssl(["req", "-x509"] + ec + ["-keyout", p + "ca.key", "-out", p + "ca.crt", "-days", "2", "-subj", "/CN=CoopEdge test CA \(prefix)"])
+        try await openssl(["req", "-x509"] + ec + ["-keyout", p + "ca.key", "-out", p + "ca.crt", "-days", "2", "-subj", "/CN=CoopEdge test CA \(prefix)"])
         for (name, usage, cn) in [("server", "serverAuth", "127.0.0.1"), ("client", "clientAuth", "farm-1-edge")] {
-            try openssl(["req"] + ec + ["-keyout", p + name + ".key", "-out", p + name + ".csr", "-subj", "/CN=\(cn)"])
+            try await openssl(["req"] + ec + ["-keyout", p + name + ".key", "-out", p + name + ".csr", "-subj", "/CN=\(cn)"])
             let ext = try dir.write(prefix + name + ".ext", """
                 basicConstraints=CA:FALSE
                 keyUsage=digitalSignature,keyEncipherment
                 extendedKeyUsage=\(usage)
                 \(name == "server" ? "subjectAltName=IP:127.0.0.1" : "")
                 """)
-            try openssl(["x509", "-req", "-in", p + name + ".csr", "-CA", p + "ca.crt", "-CAkey", p + "ca.key", "-CAcreateserial",
+            try await openssl(["x509", "-req", "-in", p + name + ".csr", "-CA", p + "ca.crt", "-CAkey", p + "ca.key", "-CAcreateserial",
                          "-out", p + name + ".crt", "-days", "2", "-extfile", ext])
         }
         // mosquitto may drop to its own user before reading them.
@@ -61,7 +61,7 @@ struct TLSTests {
     @Test("over mutual TLS the readings arrive, checked against the co-op's CA, with the board's client certificate")
     func mutualTLS() async throws {
         let dir = try TempDir()
-        let certs = try makeCertificates(in: dir)
+        let certs = try await makeCertificates(in: dir)
         let broker = try await tlsBroker(dir, certs)
         let modbusPort = try freePort()
         let site = try tlsSite(dir, modbusPort: modbusPort, brokerPort: broker.port, ca: certs.ca, certs: certs)
@@ -84,8 +84,8 @@ struct TLSTests {
     @Test("a broker whose certificate the CA did not sign is refused; the readings wait in the outbox")
     func wrongCAIsRefused() async throws {
         let dir = try TempDir()
-        let certs = try makeCertificates(in: dir)
-        let other = try makeCertificates(in: dir, prefix: "other-")
+        let certs = try await makeCertificates(in: dir)
+        let other = try await makeCertificates(in: dir, prefix: "other-")
         let broker = try await tlsBroker(dir, certs)
         let modbusPort = try freePort()
         // The board trusts another CA than the one that signed the broker's certificate.

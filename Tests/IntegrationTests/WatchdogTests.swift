@@ -110,9 +110,9 @@ struct WatchdogTests {
         let image = NSTemporaryDirectory() + "coop-edge-freeze-\(UInt32.random(in: 0...UInt32.max))"
         let mount = image + ".d"
         try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        #expect(try run("/usr/bin/truncate", ["-s", "32M", image]) == 0)
-        #expect(try run("/sbin/mkfs.ext4", ["-q", "-F", image]) == 0)
-        try #require(try run("/bin/mount", ["-o", "loop", image, mount]) == 0,
+        #expect(try await runAsync("/usr/bin/truncate", ["-s", "32M", image]) == 0)
+        #expect(try await runAsync("/sbin/mkfs.ext4", ["-q", "-F", image]) == 0)
+        try #require(try await runAsync("/bin/mount", ["-o", "loop", image, mount]) == 0,
                      "mounting a loop ext4 needs root (FIELD-NOTES.md: fault-injection tests run as root)")
         let frozen = Mutex(false)
         defer {
@@ -152,7 +152,7 @@ struct WatchdogTests {
         kill(sim.process.pid, SIGCONT)
 
         // The storage freezes: the commit blocks, the recorder stalls, the pings stop.
-        #expect(try run("/sbin/fsfreeze", ["--freeze", mount]) == 0)
+        #expect(try await runAsync("/sbin/fsfreeze", ["--freeze", mount]) == 0)
         frozen.withLock { $0 = true }
         let stalled = try await waitFor(listener, after: at, "stalled status") { $0.contains("STATUS=stalled: recorder") }
         let later = try await waitFor(listener, after: stalled, count: 4, "more stalled statuses") { $0.hasPrefix("STATUS=stalled") }
@@ -160,7 +160,7 @@ struct WatchdogTests {
         _ = try await agent.waitForLine("the stall logged") { $0.contains("pipeline stalled") }
 
         // Thawed: what waited is committed and the pings resume.
-        #expect(try run("/sbin/fsfreeze", ["--unfreeze", mount]) == 0)
+        #expect(try await runAsync("/sbin/fsfreeze", ["--unfreeze", mount]) == 0)
         frozen.withLock { $0 = false }
         at = try await waitFor(listener, after: later, count: 2, "pings after the thaw") { $0.hasPrefix("WATCHDOG=1") }
 

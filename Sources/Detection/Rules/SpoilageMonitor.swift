@@ -12,11 +12,17 @@ public struct SpoilageMonitor: Sendable {
     private var nextShare = 0
     private var raisedAt = Double.nan
 
-    public init(budget: SpoilageBudget, used: Double = 0) {
+    /// `used` and `raisedAt` restore a budget after a restart: the shares already passed are not
+    /// announced again, and a raised budget can still be cleared by `reset`.
+    public init(budget: SpoilageBudget, used: Double = 0, raisedAt: Double? = nil) {
         self.budget = budget
         self.used = used
+        self.raisedAt = raisedAt ?? .nan
         nextShare = budget.alertShares.firstIndex { $0 > used } ?? budget.alertShares.count
     }
+
+    /// When the first share was announced (steady clock); nil while none has been.
+    public var raisedSince: Double? { raisedAt.isFinite ? raisedAt : nil }
 
     /// Share of the budget used per second at temperature `t` (°C).
     public static func rate(_ model: SpoilageBudget.Model, temperature t: Double) -> Double {

@@ -13,6 +13,33 @@ public struct ThresholdMonitor: Sendable {
         self.rule = rule
     }
 
+    /// What a restart must not forget: an open episode (so it is neither raised twice nor dropped from
+    /// the active set) and a breach or a recovery under way (so "for 15 minutes" is not restarted by a
+    /// restart). Times are on the detectors' steady clock.
+    public struct Snapshot: Sendable, Codable, Equatable {
+        public var rule: ThresholdRule
+        public var active: Bool
+        public var breachSince: Double?
+        public var okSince: Double?
+        public var raisedAt: Double?
+    }
+
+    public func snapshot() -> Snapshot {
+        Snapshot(rule: rule, active: active, breachSince: breachSince.isFinite ? breachSince : nil,
+                 okSince: okSince.isFinite ? okSince : nil, raisedAt: raisedAt.isFinite ? raisedAt : nil)
+    }
+
+    /// The monitor of `rule` with a snapshot's state; a snapshot of another rule (the site file
+    /// changed) is ignored.
+    public init(rule: ThresholdRule, restoring snapshot: Snapshot) {
+        self.rule = rule
+        guard snapshot.rule == rule else { return }
+        active = snapshot.active
+        breachSince = snapshot.breachSince ?? .nan
+        okSince = snapshot.okSince ?? .nan
+        raisedAt = snapshot.raisedAt ?? .nan
+    }
+
     /// Feeds one reading; returns an event on raise or clear.
     public mutating func update(time: Double, value: Double?) -> AlertEvent? {
         guard let x = value, x.isFinite else { return nil }

@@ -24,30 +24,39 @@ final class TestProcess: Sendable {
         process.standardInput = stdin
         let buffer = self.buffer
         let tag = self.name
-        out.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if data.isEmpty {
-                handle.readabilityHandler = nil
-                buffer.state.withLock { $0.eof = true }
-                return
-            }
-            let complete: [String] = buffer.state.withLock { st in
-                st.partial.append(contentsOf: data)
-                var result: [String] = []
-                while let nl = st.partial.firstIndex(of: 0x0A) {
-                    result.append(String(decoding: st.partial[..<nl], as: UTF8.self))
-                    st.partial.removeSubrange(...nl)
+        try process.run()
+        // A thread of its own reads the output with plain blocking reads until the end of file. (With
+        // a readabilityHandler, the last lines of a short-lived child were sometimes never seen under
+        // load; a reader that stops only at read() == 0 cannot miss any.) The thread holds the pipe,
+        // so its descriptor outlives the reads.
+        Thread {
+            let fd = out.fileHandleForReading.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && (errno == EINTR || errno == EAGAIN) {
+                    var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&pfd, 1, 100)
+                    continue
                 }
-                st.lines.append(contentsOf: result)
-                return result
-            }
-            if !complete.isEmpty {
-                if ProcessInfo.processInfo.environment["COOP_EDGE_TEST_VERBOSE"] != nil {
+                if n <= 0 { break }
+                let complete: [String] = buffer.state.withLock { st in
+                    st.partial.append(contentsOf: chunk[..<n])
+                    var result: [String] = []
+                    while let nl = st.partial.firstIndex(of: 0x0A) {
+                        result.append(String(decoding: st.partial[..<nl], as: UTF8.self))
+                        st.partial.removeSubrange(...nl)
+                    }
+                    st.lines.append(contentsOf: result)
+                    return result
+                }
+                if !complete.isEmpty, ProcessInfo.processInfo.environment["COOP_EDGE_TEST_VERBOSE"] != nil {
                     for l in complete { print("[\(tag)] \(l)") }
                 }
             }
-        }
-        try process.run()
+            buffer.state.withLock { $0.eof = true }
+            withExtendedLifetime(out) {}
+        }.start()
     }
 
     deinit { stop(signal: SIGKILL) }
@@ -110,5 +119,22 @@ func waitUntil<T>(timeout: Duration = .seconds(20), _ what: @autoclosure () -> S
         if let v = try await probe() { return v }
         if ContinuousClock.now >= deadline { throw TimeoutError(description: "timed out waiting for \(what())") }
         try await Task.sleep(for: .milliseconds(20))  // poll interval of a deadline-bound wait
+    }
+}
+
+/// Runs a command to completion without holding a thread of the tests' cooperative pool (two
+/// threads on a two-core runner: a test that blocks one stalls every other test's waits); returns
+/// its exit status.
+func runAsync(_ path: String, _ args: [String]) async throws -> Int32 {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: path)
+    p.arguments = args
+    p.standardOutput = FileHandle.nullDevice
+    return try await withCheckedThrowingContinuation { (done: CheckedContinuation<Int32, any Error>) in
+        p.terminationHandler = { done.resume(returning: $0.terminationStatus) }
+        do { try p.run() } catch {
+            p.terminationHandler = nil
+            done.resume(throwing: error)
+        }
     }
 }
