@@ -11,10 +11,7 @@ struct DurabilityTests {
         // The broker and the subscriber run all along; the agent reaches the broker only through a
         // proxy port, which is closed until the "link" comes up — a broker the agent cannot reach.
         let broker = try await Broker(dir: dir)
-        let sub = try await Subscriber(port: broker.port)
-        try await waitUntil(timeout: .seconds(5), "subscriber connected") {
-            broker.process.output.contains { $0.contains("as test-sub") } ? true : nil
-        }
+        let sub = try await Subscriber.connected(to: broker)
         let linkPort = try freePort()
         let modbusPort = try freePort()
         let site = try writeSite(dir, modbusPort: modbusPort, brokerPort: linkPort, poll: "100ms")
@@ -76,10 +73,7 @@ struct DurabilityTests {
     func damagedOutboxDoesNotStopRecording() async throws {
         let dir = try TempDir()
         let broker = try await Broker(dir: dir)
-        let sub = try await Subscriber(port: broker.port)
-        try await waitUntil(timeout: .seconds(5), "subscriber connected") {
-            broker.process.output.contains { $0.contains("as test-sub") } ? true : nil
-        }
+        let sub = try await Subscriber.connected(to: broker)
         let modbusPort = try freePort()
         let site = try writeSite(dir, modbusPort: modbusPort, brokerPort: broker.port, poll: "100ms")
         let sim = try await Simulator(site: site, port: modbusPort)

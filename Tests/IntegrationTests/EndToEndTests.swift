@@ -13,10 +13,7 @@ struct EndToEndTests {
         let site = try writeSite(dir, modbusPort: modbusPort, brokerPort: broker.port)
         let sim = try await Simulator(site: site, port: modbusPort)
         let served = try sim.servedValues()
-        let sub = try await Subscriber(port: broker.port)
-        try await waitUntil(timeout: .seconds(5), "subscriber connected") {
-            broker.process.output.contains { $0.contains("as test-sub") } ? true : nil
-        }
+        let sub = try await Subscriber.connected(to: broker)
         let agent = try agent(site)
 
         for device in ["cold-room-1", "cold-room-2", "field-a-soil", "maize-scale"] {

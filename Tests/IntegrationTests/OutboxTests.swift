@@ -65,15 +65,7 @@ struct OutboxTests {
     @Test("a damaged file is refused with a message that says what to do, not a crash")
     func corruptFileIsReported() async throws {
         let dir = try TempDir()
-        let path = dir.path + "/o.sqlite"
-        let outbox = try await Outbox.open(StorageConfig(path: path))
-        try await outbox.append((0..<200).map { message(.readings, $0) })
-        await outbox.close()
-        // Overwrite the middle of the file with garbage.
-        let handle = try #require(FileHandle(forWritingAtPath: path))
-        try handle.seek(toOffset: 4096)
-        handle.write(Data(repeating: 0xA5, count: 8192))
-        try handle.close()
+        let path = try await damagedOutbox(dir, garbageAt: 4096, bytes: 8192)     // the middle of the file
         do {
             let reopened = try await Outbox.open(StorageConfig(path: path))
             // Some damage only shows on use; it must surface as an OutboxError, never a trap.

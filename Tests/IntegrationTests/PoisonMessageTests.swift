@@ -21,10 +21,7 @@ struct PoisonMessageTests {
         ])
         await outbox.close()
         let sim = try await Simulator(site: site, port: modbusPort)
-        let sub = try await Subscriber(port: broker.port)
-        try await waitUntil(timeout: .seconds(5), "subscriber connected") {
-            broker.process.output.contains { $0.contains("as test-sub") } ? true : nil
-        }
+        let sub = try await Subscriber.connected(to: broker)
         let agent = try agent(site)
         try await waitUntil(timeout: .seconds(20), "the message behind the poison") {
             sub.messages.contains { $0.payload == "{\"after\":\"poison\"}" } ? true : nil

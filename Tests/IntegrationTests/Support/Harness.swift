@@ -109,6 +109,15 @@ final class Subscriber: Sendable {
         process = try TestProcess("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-q", "1", "-i", id], name: "sub")
     }
 
+    /// A subscriber to `broker` that the broker has seen connect, so nothing published later is missed.
+    static func connected(to broker: Broker, topic: String = "coop/#") async throws -> Subscriber {
+        let sub = try await Subscriber(port: broker.port, topic: topic)
+        try await waitUntil(timeout: .seconds(5), "subscriber connected") {
+            broker.process.output.contains { $0.contains("as test-sub") } ? true : nil
+        }
+        return sub
+    }
+
     /// Messages received so far, as (topic, payload).
     var messages: [(topic: String, payload: String)] {
         process.output.compactMap { line in
