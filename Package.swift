@@ -41,7 +41,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "EdgeCore", "Detection", "Config", "Modbus", "Outbox", "MQTT", "IOThread",
+                "EdgeCore", "Detection", "Config", "Modbus", "Outbox", "MQTT", "IOThread", "CPlatform",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

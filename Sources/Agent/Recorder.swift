@@ -1,3 +1,4 @@
+internal import CPlatform
 public import EdgeCore
 internal import Detection
 internal import Foundation
@@ -114,7 +115,9 @@ public struct Recorder: Service {
             if lastRetention.duration(to: .now) > .seconds(600) {
                 lastRetention = .now
                 do {
-                    let dropped = try await outbox.enforceRetention(now: Date().timeIntervalSince1970)
+                    // Ages only count with a set clock (FIELD-NOTES: a Pi without an RTC boots in the past).
+                    let clockSet = CPlatform_clock_synced() == 1
+                    let dropped = try await outbox.enforceRetention(now: clockSet ? Date().timeIntervalSince1970 : nil)
                     if dropped > 0 { logger.warning("retention dropped undelivered messages", metadata: ["dropped": "\(dropped)"]) }
                 } catch {
                     logger.error("retention failed", metadata: ["error": "\(error)"])

@@ -325,20 +325,31 @@ public actor Outbox {
         return out
     }
 
+    /// Messages stamped before this (2020-01-01 UTC) were stamped by a clock that was not set (a board
+    /// without an RTC that booted at 1970): their age is unknown, so age-based retention keeps them.
+    public static let plausibleSince: Double = 1_577_836_800
+
     /// Drops what the retention policy no longer keeps: readings older than `maxAgeDays`, then the
     /// oldest readings while the file exceeds `maxSizeMB`. Alerts are dropped by age only. Returns
     /// how many messages were dropped; the total is kept in the `dropped` counter.
+    ///
+    /// Age is judged only with a clock that is set: pass `now: nil` while the board's clock is not
+    /// synchronised (only the size limit applies then), and messages stamped before `plausibleSince`
+    /// are never dropped for their age. Otherwise readings taken before NTP answered would look
+    /// decades old and be thrown away undelivered at the first pass after the sync.
     @discardableResult
-    public func enforceRetention(now: Double) throws(OutboxError) -> Int {
+    public func enforceRetention(now: Double?) throws(OutboxError) -> Int {
         let db = try connection()
         var dropped = 0
-        let cutoff = now - Double(config.maxAgeDays) * 86_400
         try db.exec("BEGIN IMMEDIATE")
         do throws(OutboxError) {
-            let old = try db.statement("DELETE FROM outbox WHERE created < ?1")
-            old.bind(1, cutoff)
-            try old.step()
-            dropped += db.changes
+            if let now {
+                let old = try db.statement("DELETE FROM outbox WHERE created < ?1 AND created >= ?2")
+                old.bind(1, now - Double(config.maxAgeDays) * 86_400)
+                old.bind(2, Self.plausibleSince)
+                try old.step()
+                dropped += db.changes
+            }
             if dropped > 0 { try bump("dropped", by: Int64(dropped), db) }
             try db.exec("COMMIT")
         } catch {

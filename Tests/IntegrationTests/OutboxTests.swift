@@ -62,6 +62,23 @@ struct OutboxTests {
         await outbox.close()
     }
 
+    @Test("age is judged only with a set clock: readings stamped by an unset clock (1970) are kept, not thrown away as decades old")
+    func retentionIgnoresUnsetClockStamps() async throws {
+        let dir = try TempDir()
+        let outbox = try await Outbox.open(StorageConfig(path: dir.path + "/o.sqlite", maxAgeDays: 1))
+        let now = Date().timeIntervalSince1970
+        // Taken after a boot without an RTC, before NTP answered: stamped a few hours after 1970.
+        try await outbox.append([message(.readings, 1, created: 3 * 3600), message(.readings, 2, created: 5 * 3600),
+                                 message(.readings, 3, created: now - 3 * 86_400), message(.readings, 4, created: now)])
+        // Not synchronised yet: nothing is judged by age.
+        #expect(try await outbox.enforceRetention(now: nil) == 0)
+        // Synchronised: the real three-day-old reading goes; the unset-clock ones stay for delivery.
+        #expect(try await outbox.enforceRetention(now: now) == 1)
+        let left = try await outbox.pending(lane: .readings, after: 0, limit: 10).map(\.topic)
+        #expect(left == ["t/1", "t/2", "t/4"])
+        await outbox.close()
+    }
+
     @Test("a damaged file is refused with a message that says what to do, not a crash")
     func corruptFileIsReported() async throws {
         let dir = try TempDir()
