@@ -85,6 +85,14 @@ public actor Publisher: Service {
         await finish()
     }
 
+    /// Logs why the broker cannot be reached, once per distinct reason in a row.
+    private func reportUnreachable(_ reason: String) {
+        guard reason != lastFailure else { return }
+        logger.warning("broker unreachable; buffering in the outbox",
+                       metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
+        lastFailure = reason
+    }
+
     private var shuttingDown = false
     private func beginShutdown() { shuttingDown = true; signalContinuation.yield(.tick) }
 
@@ -98,11 +106,7 @@ public actor Publisher: Service {
             logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
             _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
         case .mqtt(.connectFailed(_, let reason)):
-            if reason != lastFailure {
-                logger.warning("broker unreachable; buffering in the outbox",
-                               metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
-                lastFailure = reason
-            }
+            reportUnreachable(reason)
             if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
         case .mqtt(.disconnected(let code, let expected)):
@@ -111,12 +115,7 @@ public actor Publisher: Service {
             } else if !connected && !expected {
                 // Dropped before the broker accepted us: a handshake that failed after the TCP connect
                 // (TLS verification, a refused client certificate) arrives this way, not as connectFailed.
-                let reason = MQTTClient.describe(code, tls: site.broker.tls)
-                if reason != lastFailure {
-                    logger.warning("broker unreachable; buffering in the outbox",
-                                   metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
-                    lastFailure = reason
-                }
+                reportUnreachable(MQTTClient.describe(code, tls: site.broker.tls))
             }
             if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
@@ -127,13 +126,8 @@ public actor Publisher: Service {
                     lastProblem = message
                 }
             } else {
-                let reason = site.broker.tls && (message.contains("SSL") || message.contains("TLS") || message.contains("certificate"))
-                    ? message + MQTTClient.tlsHint : message
-                if reason != lastFailure {
-                    logger.warning("broker unreachable; buffering in the outbox",
-                                   metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
-                    lastFailure = reason
-                }
+                let tlsTrouble = message.contains("SSL") || message.contains("TLS") || message.contains("certificate")
+                reportUnreachable(site.broker.tls && tlsTrouble ? message + MQTTClient.tlsHint : message)
             }
         case .mqtt(.published(let mid)):
             if let entry = inflight.removeValue(forKey: mid) {
