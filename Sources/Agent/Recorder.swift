@@ -43,7 +43,8 @@ public struct Recorder: Service {
         var lastRetention = ContinuousClock.now.advanced(by: .seconds(-3600))
         var committed = 0
         var carry: [DeviceSample] = []  // polls whose commit failed (disk full): kept and retried
-        await queue.consume { fresh, dropped in
+        /// Commits one batch (with what an earlier failed commit left), and does the periodic upkeep.
+        func record(_ fresh: [DeviceSample], _ dropped: Int) async {
             let batch = carry + fresh
             if dropped > 0 {
                 logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
@@ -84,7 +85,7 @@ public struct Recorder: Service {
                 committed += messages.count
                 onCommit()
             } catch {
-                if let e = error as? OutboxError, e.code == .diskFull {
+                if error.code == .diskFull {
                     // The card is full: make room by dropping the oldest undelivered readings
                     // (counted), so the newest keep being recorded.
                     do {
@@ -122,6 +123,15 @@ public struct Recorder: Service {
                 } catch {
                     logger.error("retention failed", metadata: ["error": "\(error)"])
                 }
+            }
+        }
+        await queue.consume { fresh, dropped in await record(fresh, dropped) }
+        if !carry.isEmpty {
+            // The last commit failed (a full or read-only card) and polling has ended: one more try,
+            // then say how many polls are given up rather than losing them in silence.
+            await record([], 0)
+            if !carry.isEmpty {
+                logger.critical("polls that could not be stored are lost at shutdown", metadata: ["polls": "\(carry.count)"])
             }
         }
         do { try await outbox.saveState(Self.baselineKey, engine.snapshot()) }

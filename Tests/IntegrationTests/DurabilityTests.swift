@@ -104,4 +104,41 @@ struct DurabilityTests {
         #expect(second.stop(signal: SIGTERM) == 0)
         _ = sim
     }
+
+    @Test("polls that cannot be stored are retried, and at shutdown the ones still not stored are counted in the log, not lost in silence")
+    func unstorablePollsAreReportedAtShutdown() async throws {
+        // The outbox on a small ext4, whose files the test can make unwritable (chattr +i: even root's
+        // writes then fail, as on a card that went bad).
+        let dir = try TempDir()
+        let image = dir.path + "/card.img"
+        let mount = dir.path + "/card"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        #expect(try await runAsync("/usr/bin/truncate", ["-s", "32M", image]) == 0)
+        #expect(try await runAsync("/sbin/mkfs.ext4", ["-q", "-F", image]) == 0)
+        try #require(try await runAsync("/bin/mount", ["-o", "loop", image, mount]) == 0,
+                     "mounting a loop ext4 needs root (FIELD-NOTES.md: fault-injection tests run as root)")
+        let db = mount + "/outbox.sqlite"
+        defer {
+            _ = try? run("/usr/bin/chattr", ["-i", db, db + "-wal"])
+            _ = try? run("/bin/umount", [mount])
+        }
+        let broker = try await Broker(dir: dir)
+        let modbusPort = try freePort()
+        let plain = try writeSite(dir, modbusPort: modbusPort, brokerPort: broker.port, poll: "100ms")
+        let site = try dir.write("site-card.yaml", try String(contentsOfFile: plain, encoding: .utf8)
+            .replacingOccurrences(of: "path: \(dir.path)/outbox.sqlite", with: "path: \(db)"))
+        let sim = try await Simulator(site: site, port: modbusPort)
+        let agent = try agent(site)
+        defer { _ = agent.stop() }
+        _ = try await agent.waitForLine("connected") { $0.contains("connected to broker") }
+
+        // The database and its WAL stop taking writes: every commit fails from now on.
+        #expect(try await runAsync("/usr/bin/chattr", ["+i", db, db + "-wal"]) == 0)
+        _ = try await agent.waitForLine("commits failing") { $0.contains("could not store readings") }
+        #expect(agent.isRunning, "a failing card must not stop the agent")
+        #expect(agent.stop() == 0)
+        let lost = try #require(agent.output.first { $0.contains("lost at shutdown") }, "\(agent.output.suffix(10))")
+        #expect(lost.contains("critical") && lost.contains("polls="), "\(lost)")
+        _ = sim
+    }
 }
