@@ -112,15 +112,12 @@ struct DurabilityTests {
         let dir = try TempDir()
         let image = dir.path + "/card.img"
         let mount = dir.path + "/card"
-        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        #expect(try await runAsync("/usr/bin/truncate", ["-s", "32M", image]) == 0)
-        #expect(try await runAsync("/sbin/mkfs.ext4", ["-q", "-F", image]) == 0)
-        try #require(try await runAsync("/bin/mount", ["-o", "loop", image, mount]) == 0,
-                     "mounting a loop ext4 needs root (FIELD-NOTES.md: fault-injection tests run as root)")
+        try await mountScratchExt4(image: image, at: mount)
         let db = mount + "/outbox.sqlite"
         defer {
             _ = try? run("/usr/bin/chattr", ["-i", db, db + "-wal"])
             _ = try? run("/bin/umount", [mount])
+            withExtendedLifetime(dir) {}      // the mount point is inside it
         }
         let broker = try await Broker(dir: dir)
         let modbusPort = try freePort()

@@ -109,11 +109,7 @@ struct WatchdogTests {
         // as they do on an SD card that stops answering.
         let image = NSTemporaryDirectory() + "coop-edge-freeze-\(UInt32.random(in: 0...UInt32.max))"
         let mount = image + ".d"
-        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
-        #expect(try await runAsync("/usr/bin/truncate", ["-s", "32M", image]) == 0)
-        #expect(try await runAsync("/sbin/mkfs.ext4", ["-q", "-F", image]) == 0)
-        try #require(try await runAsync("/bin/mount", ["-o", "loop", image, mount]) == 0,
-                     "mounting a loop ext4 needs root (FIELD-NOTES.md: fault-injection tests run as root)")
+        try await mountScratchExt4(image: image, at: mount)
         let frozen = Mutex(false)
         defer {
             // Thaw first: a process writing to a frozen file system cannot even be killed.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Glibc
 
 /// Where the built executables are: beside the test bundle in .build/<config>/.
@@ -198,4 +199,14 @@ func coopEdge(_ args: [String]) async throws -> (Int32, String) {
     // its write end): wait for it, but at most 3 s.
     _ = try? await waitUntil(timeout: .seconds(3), "end of output") { p.finished ? true : nil }
     return (p.stop() ?? -1, p.output.joined(separator: "\n"))
+}
+
+/// Makes a 32 MiB ext4 file system in `image` and mounts it at `mount` through a loop device (root
+/// only): a disk a test can freeze (`fsfreeze`) or make unwritable (`chattr +i`). The caller unmounts.
+func mountScratchExt4(image: String, at mount: String) async throws {
+    try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+    #expect(try await runAsync("/usr/bin/truncate", ["-s", "32M", image]) == 0)
+    #expect(try await runAsync("/sbin/mkfs.ext4", ["-q", "-F", image]) == 0)
+    try #require(try await runAsync("/bin/mount", ["-o", "loop", image, mount]) == 0,
+                 "mounting a loop ext4 needs root (FIELD-NOTES.md: fault-injection tests run as root)")
 }
