@@ -8,7 +8,7 @@ extension ConfigLoader {
     static let detectorKinds = ["cold_room", "soil_moisture", "weight", "generic", "off"]
     static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight"]
     static let storageKeys = ["path", "max_size_mb", "max_age_days", "durability"]
-    static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms"]
+    static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms", "late_reply_guard_ms"]
     static let tcpKeys = ["host", "port"]
     static let rtuKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485"]
     static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels", "detect"]
@@ -140,6 +140,13 @@ extension ConfigLoader {
             if let busName, case .rtu = buses.first(where: { $0.name == busName })?.transport { isRTU = true }
             if slave == 0 && isRTU {
                 r.report(f.node("slave") ?? node, f.sub("slave"), "slave 0 is the broadcast address on a serial line: no device answers it; use the device's own id (1–247)")
+            }
+            // One slave id answers for one device on a line: two site devices on one id would each be
+            // handed the other's registers.
+            if let busName, let slave, let other = devices.first(where: { $0.bus == busName && $0.slave == slave }) {
+                r.report(f.node("slave") ?? node, f.sub("slave"),
+                         "slave \(slave) on bus '\(busName)' is already device '\(other.name)': two devices cannot share a slave id on one bus — give each its own address")
+                continue
             }
             if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil, !(slave == 0 && isRTU) {
                 devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS,
@@ -325,7 +332,9 @@ extension ConfigLoader {
         let response = f.int("response_timeout_ms", range: 10...60_000) ?? 500
         let byte = f.int("byte_timeout_ms", range: 1...10_000) ?? 100
         let delay = f.int("inter_frame_delay_ms", range: 0...10_000) ?? 0
+        let guardMS = f.int("late_reply_guard_ms", range: 0...120_000)
         guard let transport else { return nil }
-        return BusConfig(name: name, transport: transport, responseTimeoutMS: response, byteTimeoutMS: byte, interFrameDelayMS: delay)
+        return BusConfig(name: name, transport: transport, responseTimeoutMS: response, byteTimeoutMS: byte, interFrameDelayMS: delay,
+                         lateReplyGuardMS: guardMS)
     }
 }

@@ -23,7 +23,8 @@ public struct BusPoller: Sendable {
     }
 
     /// Runs until the task is cancelled. `emit` is called on the bus thread; it must not block
-    /// (yield into an AsyncStream). `onFault` hears each new kind of fault once, for the log.
+    /// (yield into an AsyncStream). `onFault` hears each new kind of fault once, for the log, and
+    /// what the RTU line learned (late replies discarded, timeouts that grew).
     public func run(emit: @escaping @Sendable (DeviceSample) -> Void,
                     onFault: @escaping @Sendable (String) -> Void = { _ in }) async {
         guard !devices.isEmpty else { return }
@@ -43,6 +44,7 @@ public struct BusPoller: Sendable {
                 onFault(fault.map { "device \(device.name) (slave \(device.slave)): \($0)" } ?? "device \(device.name) (slave \(device.slave)) answers again")
             }
             lastFault[next] = fault
+            for note in await connection.takeLineNotes() { onFault(note) }
             emit(sample)
             let interval = Duration.milliseconds(device.pollMS)
             due[next] = due[next].advanced(by: interval)

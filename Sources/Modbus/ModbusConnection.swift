@@ -3,6 +3,7 @@ internal import CPlatform
 public import EdgeCore
 internal import IOThread
 internal import Foundation
+internal import Glibc
 
 /// One Modbus master connection (TCP, or an RTU serial line) and the only owner of its libmodbus
 /// context. Every call blocks the connection's own thread, never Swift's cooperative pool
@@ -25,6 +26,8 @@ public actor ModbusConnection {
     /// entry expired, a gateway lost power) times out forever; reopening it is the cure.
     private var consecutiveTimeouts = 0
     static let reopenAfterTimeouts = 3
+    /// RTU only: the line's own receive side (libmodbus opens the port and sends; see `RTULine`).
+    private var line: RTULine?
 
     public init(config: BusConfig) {
         self.config = config
@@ -73,7 +76,33 @@ public actor ModbusConnection {
             }
         }
         modbus_flush(ctx)
+        if case .rtu = config.transport, line == nil {
+            line = RTULine(settings: .init(
+                bus: config.name,
+                responseTimeout: .milliseconds(config.responseTimeoutMS),
+                byteTimeout: .milliseconds(config.byteTimeoutMS),
+                guardSilence: .milliseconds(config.effectiveLateReplyGuardMS),
+                maxTimeout: .milliseconds(min(10_000, max(1_000, 8 * config.responseTimeoutMS)))))
+        }
         connected = true
+    }
+
+    /// RTU: log lines about the line since the last call (a slave found late and the timeout learned
+    /// for it, frames nobody asked for). Empty for TCP.
+    public func takeLineNotes() -> [String] {
+        line?.takeNotes() ?? []
+    }
+
+    /// RTU: late replies discarded so far, per slave id.
+    public var lateReplies: [Int: Int] {
+        Dictionary(uniqueKeysWithValues: (line?.lateReplies ?? [:]).map { (Int($0.key), $0.value) })
+    }
+
+    /// RTU: the response timeout used for `slave` now (the configured one, or what its late replies taught).
+    public func responseTimeoutMS(slave: Int) -> Int {
+        guard let line else { return config.responseTimeoutMS }
+        let (s, a) = line.timeout(for: UInt8(clamping: slave)).components
+        return Int(s * 1000 + a / 1_000_000_000_000_000)
     }
 
     /// Closes the connection; the next `connect()` reopens it (for example after a USB adapter
@@ -93,6 +122,16 @@ public actor ModbusConnection {
         }
         try connect()
         guard let ctx else { throw ModbusError(.connection, "bus \(config.name) is not open") }
+        if line != nil {
+            let fn: UInt8 = switch function { case .coil: 1; case .discrete: 2; case .holding: 3; case .input: 4 }
+            let data = try rtuTransact(ctx, slave: slave, function: fn,
+                                       [UInt8(address >> 8), UInt8(address & 0xFF), UInt8(count >> 8), UInt8(count & 0xFF)],
+                                       expecting: .read(slave: UInt8(slave), function: fn, count: count))
+            if fn <= 2 {
+                return (0..<count).map { UInt16((data[$0 / 8] >> ($0 % 8)) & 1) }
+            }
+            return (0..<count).map { UInt16(data[2 * $0]) << 8 | UInt16(data[2 * $0 + 1]) }
+        }
         waitInterFrameDelay()
         defer { lastRequestEnd = .now }
         modbus_set_slave(ctx, Int32(slave))
@@ -129,16 +168,56 @@ public actor ModbusConnection {
         }
         try connect()
         guard let ctx else { throw ModbusError(.connection, "bus \(config.name) is not open") }
+        var words = RegisterCodec.encode(value, channel: channel)
+        if line != nil {
+            let a = [UInt8(channel.address >> 8), UInt8(channel.address & 0xFF)]
+            if channel.function == .coil {
+                let on: [UInt8] = value != 0 ? [0xFF, 0x00] : [0x00, 0x00]
+                _ = try rtuTransact(ctx, slave: slave, function: 5, a + on, expecting: .write(slave: UInt8(slave), function: 5, echo: a + on))
+            } else {
+                let n = [UInt8(words.count >> 8), UInt8(words.count & 0xFF)]
+                let body = words.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+                _ = try rtuTransact(ctx, slave: slave, function: 16, a + n + [UInt8(body.count)] + body,
+                                    expecting: .write(slave: UInt8(slave), function: 16, echo: a + n))
+            }
+            return
+        }
         waitInterFrameDelay()
         defer { lastRequestEnd = .now }
         modbus_set_slave(ctx, Int32(slave))
-        var words = RegisterCodec.encode(value, channel: channel)
         let rc = channel.function == .coil
             ? modbus_write_bit(ctx, Int32(channel.address), value != 0 ? 1 : 0)
             : modbus_write_registers(ctx, Int32(channel.address), Int32(words.count), &words)
         if rc == -1 {
             let e = errno
             throw requestError(e, slave: slave)
+        }
+    }
+
+    /// One RTU request and its answer: what is already on the line is accounted for and flushed, the
+    /// request is sent by libmodbus (`modbus_send_raw_request`, which adds the CRC and drives RTS), and
+    /// `RTULine` reads the reply. Blocks the bus thread up to the slave's response timeout, plus the
+    /// late-reply guard after a timeout.
+    private func rtuTransact(_ ctx: OpaquePointer, slave: Int, function: UInt8, _ data: [UInt8],
+                             expecting expected: RTUFrame.Expectation) throws(ModbusError) -> [UInt8] {
+        guard var line else { throw ModbusError(.connection, "bus \(config.name) is not open") }
+        defer { self.line = line; lastRequestEnd = .now }
+        let fd = modbus_get_socket(ctx)
+        do throws(ModbusError) {
+            waitInterFrameDelay()
+            try line.absorbPending(fd: fd)
+            modbus_flush(ctx)
+            let raw = [UInt8(slave), function] + data
+            let sent = raw.withUnsafeBufferPointer { modbus_send_raw_request(ctx, $0.baseAddress, Int32($0.count)) }
+            if sent == -1 {
+                let e = errno
+                close()
+                throw ModbusError(.connection, "bus \(config.name): sending to the serial port failed (\(Self.errnoText(e))) — was the USB adapter unplugged?")
+            }
+            return try line.receive(fd: fd, expecting: expected, sentAt: .now)
+        } catch {
+            if error.code == .connection { close() }
+            throw error
         }
     }
 

@@ -62,6 +62,26 @@ struct ConfigDiagnosticsTests {
         ])
     }
 
+    @Test("two devices with one slave id on one bus")
+    func duplicateSlave() throws {
+        let s = try Scratch()
+        let site = baseSite + """
+              - name: cold-room-2
+                bus: warehouse
+                slave: 3
+                profile: th-transmitter
+                poll: 2s
+
+            """
+        #expect(try check(s, site) == [
+            Located(16, 12, "devices[1].slave", "slave 3 on bus 'warehouse' is already device 'cold-room-1': two devices cannot share a slave id on one bus — give each its own address"),
+        ])
+        // The same id on another bus is another device.
+        let twoBuses = baseSite.replacingOccurrences(of: "devices:\n", with: "  - name: shed\n    tcp: { host: 127.0.0.1, port: 1503 }\ndevices:\n")
+            + "  - { name: cold-room-2, bus: shed, slave: 3, profile: th-transmitter, poll: 2s }\n"
+        #expect(try check(s, twoBuses) == [])
+    }
+
     @Test("duplicate device name")
     func duplicateDevice() throws {
         let s = try Scratch()

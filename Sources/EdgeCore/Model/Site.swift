@@ -97,15 +97,23 @@ public struct BusConfig: Sendable, Equatable {
     public var byteTimeoutMS: Int
     /// Silence kept between two requests on this bus.
     public var interFrameDelayMS: Int
+    /// RTU: after a timeout, the line must stay silent this long before the next request, so that a
+    /// reply later than the timeout is caught and discarded instead of read as the next answer.
+    /// nil: four response timeouts.
+    public var lateReplyGuardMS: Int?
 
     public init(name: String, transport: Transport, responseTimeoutMS: Int = 500, byteTimeoutMS: Int = 100,
-                interFrameDelayMS: Int = 0) {
+                interFrameDelayMS: Int = 0, lateReplyGuardMS: Int? = nil) {
         self.name = name
         self.transport = transport
         self.responseTimeoutMS = responseTimeoutMS
         self.byteTimeoutMS = byteTimeoutMS
         self.interFrameDelayMS = interFrameDelayMS
+        self.lateReplyGuardMS = lateReplyGuardMS
     }
+
+    /// The silence kept after an RTU timeout (`lateReplyGuardMS`, or four response timeouts).
+    public var effectiveLateReplyGuardMS: Int { lateReplyGuardMS ?? 4 * responseTimeoutMS }
 }
 
 public struct DeviceConfig: Sendable, Equatable {
