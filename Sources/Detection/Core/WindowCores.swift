@@ -378,25 +378,3 @@ struct RobustRingCore: Sendable {
         (0..<count).map { base[offset + (head + $0) % capacity] }
     }
 }
-
-/// Heap memory for a detector's windows: `count` Doubles, zeroed, freed with the object. Shared by
-/// copies of the owning struct until one of them mutates (`ChannelDetector` copies it first unless its
-/// reference is unique), so it is only ever written through a uniquely held reference.
-final class DoubleBuffer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Double>
-    let count: Int
-
-    init(count: Int) {
-        self.count = max(1, count)
-        base = .allocate(capacity: self.count)
-        base.initialize(repeating: 0, count: self.count)
-    }
-
-    func copy() -> DoubleBuffer {
-        let c = DoubleBuffer(count: count)
-        c.base.update(from: base, count: count)
-        return c
-    }
-
-    deinit { base.deallocate() }
-}

@@ -1,11 +1,14 @@
-/// What a `ChannelDetector` keeps across a restart: the learned baseline, the recent window, and
-/// whether an alert episode is open (so a restart neither re-raises nor silently drops it).
-/// About 2 KB as raw Doubles at window 256 (the JSON form is roughly 2–3× that). Short-lived state
-/// (spike memory, drift sums, stuck run) is rebuilt from `samples` or restarts, which can only delay
-/// an alert, never invent one.
+/// What a `ChannelDetector` keeps across a restart: the learned baseline, the recent readings, the
+/// learned defrost schedule, and whether an alert episode is open (so a restart neither re-raises nor
+/// silently drops it). About 2 KB as raw Doubles at window 256 (the JSON form is roughly 2–3× that).
+/// Short-lived state (windows, floor, envelope, spike memory, drift sums, stuck run) is rebuilt by
+/// running `samples` through the detector again on restore.
+///
+/// Version 2 (components): a version-1 snapshot decodes (the new fields are optional) but is refused
+/// by `restore`, so the detector starts fresh rather than misreading it.
 public struct ChannelDetectorSnapshot: Sendable, Codable, Hashable {
     /// Format version; `ChannelDetector.restore` ignores snapshots of another version.
-    public static let currentVersion = 1
+    public static let currentVersion = 2
 
     public var version: Int
     /// Valid readings of the long window, oldest first.
@@ -26,12 +29,19 @@ public struct ChannelDetectorSnapshot: Sendable, Codable, Hashable {
     /// learned per slot) and when it started learning; nil without one. Absent in older snapshots.
     public var daily: [Double]?
     public var dailySince: Double?
+    /// Cold rooms: the learned defrost schedule's excursions; nil without one.
+    public var defrost: DefrostScheduleSnapshot?
+    /// The longest flat run the stuck detector has seen on a behaving sensor (seconds); nil without one.
+    public var longestFlatRun: Double?
 
     public init(
         version: Int = ChannelDetectorSnapshot.currentVersion, samples: [Double], lastTime: Double?, baseline: Double?,
         baselineSince: Double?, baselineCount: Int, zeroDiffShare: Double, alertKind: AlertKind?, alertSince: Double?,
-        daily: [Double]? = nil, dailySince: Double? = nil
+        daily: [Double]? = nil, dailySince: Double? = nil, defrost: DefrostScheduleSnapshot? = nil,
+        longestFlatRun: Double? = nil
     ) {
+        self.defrost = defrost
+        self.longestFlatRun = longestFlatRun
         self.version = version
         self.samples = samples
         self.lastTime = lastTime

@@ -28,6 +28,14 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
     public var level: LevelSettings?
     public var drift: DriftSettings?
     public var stuck: StuckSettings?
+    /// Cold rooms: the defrost cycle (declared, learned, or from the controller's status).
+    public var defrost: DefrostSettings?
+    /// Cold rooms: the compressor-failure projection.
+    public var rise: RiseSettings?
+    /// A floor under the noise scale (robust standard deviation), in the channel's unit: a series whose
+    /// MAD is 0 would otherwise make any offset an anomaly. nil = only the learned floors (resolution,
+    /// mean absolute deviation), see `NoiseScale`.
+    public var minSpread: Double?
 
     /// Alert gate: raise when the score stays ≥ `raiseLevel` for `raiseAfter` s, clear when it stays
     /// < `clearLevel` for `clearAfter` s.
@@ -35,6 +43,12 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
     public var clearLevel: Double
     public var raiseAfter: Double
     public var clearAfter: Double
+    /// The clear delay counted in samples; `clearAfter` is then an upper bound. nil = seconds only.
+    public var clearAfterSamples: Int?
+    /// After a clear, no new raise for `refractorySamples` samples or `refractory` seconds, whichever
+    /// comes first. nil = none.
+    public var refractory: Double?
+    public var refractorySamples: Int?
 
     /// Severity of alerts about the measured process (deviation, rate) and about the sensor itself.
     public var processSeverity: Severity
@@ -46,8 +60,16 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
         noDataAfter: Double = 600, maxGap: Double = 1800, window: Int = 256,
         spike: SpikeSettings? = nil, level: LevelSettings? = nil, drift: DriftSettings? = nil, stuck: StuckSettings? = nil,
         raiseLevel: Double = 0.8, clearLevel: Double = 0.3, raiseAfter: Double = 0, clearAfter: Double = 900,
-        processSeverity: Severity = .warning, faultSeverity: Severity = .warning
+        processSeverity: Severity = .warning, faultSeverity: Severity = .warning,
+        defrost: DefrostSettings? = nil, rise: RiseSettings? = nil, minSpread: Double? = nil,
+        clearAfterSamples: Int? = nil, refractory: Double? = nil, refractorySamples: Int? = nil
     ) {
+        self.defrost = defrost
+        self.rise = rise
+        self.minSpread = minSpread
+        self.clearAfterSamples = clearAfterSamples
+        self.refractory = refractory
+        self.refractorySamples = refractorySamples
         self.kind = kind
         self.unit = unit
         self.sampleInterval = sampleInterval
@@ -75,19 +97,23 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
     public static func defaults(for kind: ChannelKind, sampleInterval: Double? = nil) -> DetectorConfig {
         switch kind {
         case .coldRoom:
-            // Air in a cold room: compressor cycling ±0.5 °C, defrost heaters every few hours for up to
-            // ~25 min, doors opened for minutes. Air cannot swing 5 °C and back within a minute.
+            // Air in a cold room: compressor cycling, defrost heaters every few hours for 10–60 min, doors
+            // opened for minutes. Air cannot swing 5 °C and back within a minute. The level window is
+            // short (20 min, doubled while no defrost schedule is known) because warm excursions that a
+            // defrost explains are kept out of it (`DefrostSchedule`); the rise projection catches a
+            // compressor failure before the window would.
             return DetectorConfig(
                 kind: kind, unit: "°C", sampleInterval: sampleInterval ?? 60,
                 validMin: -40, validMax: 60, sentinels: [85, -127, -999, 3276.7, -3276.8, 6553.5],
                 noDataAfter: 600, maxGap: 1800,
                 spike: SpikeSettings(minJump: 5, sigmas: 8, count: 2, memory: 1800),
                 level: LevelSettings(
-                    window: 1800, quantile: 0.25, low: 1.0, high: 2.0, rises: true, falls: true,
+                    window: 1200, quantile: 0.25, low: 1.0, high: 2.0, sigmaLow: 2, sigmaHigh: 3.5, rises: true, falls: true,
                     baselineTimeConstant: 12 * 3600, warmup: 3 * 3600),
                 drift: nil,
                 stuck: StuckSettings(duration: 3600),
-                clearAfter: 900, processSeverity: .critical, faultSeverity: .warning)
+                clearAfter: 900, processSeverity: .critical, faultSeverity: .warning,
+                defrost: DefrostSettings(), rise: RiseSettings())
         case .soilMoisture:
             // Soil water: dries over days, wiggles with the day, jumps up on irrigation or rain. It cannot
             // fall 5 points in minutes: a sudden fall is a probe out of the ground or a broken cable.
@@ -119,18 +145,23 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
                 clearAfter: 900, processSeverity: .warning, faultSeverity: .warning)
         case .generic:
             // Unknown quantity: only noise-relative checks, against the level usual for the time of day
-            // (unknown quantities often follow a timer or the sun).
+            // (unknown quantities often follow a timer or the sun). Windows, warm-up and the clear delay
+            // are counted in samples (a series sampled every 5 min gets the same statistics as one
+            // sampled every 10 s), with time only as an upper bound; a level the series showed in the
+            // last two days does not raise again; `stuck` is off (many quantities are legitimately flat).
             return DetectorConfig(
                 kind: kind, unit: "", sampleInterval: sampleInterval ?? 60,
                 validMin: nil, validMax: nil, sentinels: [-999, -9999, 65535],
                 noDataAfter: 600, maxGap: 1800,
                 spike: SpikeSettings(minJump: 0, sigmas: 10, count: 3, memory: 3600),
                 level: LevelSettings(
-                    window: 900, quantile: 0.5, low: 0, high: 0, sigmaLow: 6, sigmaHigh: 10,
-                    baselineTimeConstant: 12 * 3600, warmup: 2 * 3600, daily: true),
+                    window: 6 * 3600, quantile: 0.5, low: 0, high: 0, sigmaLow: 6, sigmaHigh: 10,
+                    baselineTimeConstant: 12 * 3600, warmup: 2 * 86_400, daily: true,
+                    windowSamples: 16, warmupSamples: 120, novelty: 2 * 86_400),
                 drift: nil,
-                stuck: StuckSettings(duration: 2 * 3600),
-                clearAfter: 900)
+                stuck: nil,
+                clearAfter: 6 * 3600,
+                clearAfterSamples: 15, refractory: 12 * 3600, refractorySamples: 30)
         }
     }
 
@@ -138,5 +169,13 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
     func samples(for span: Double) -> Int {
         let n = Int((span / max(sampleInterval, 1e-3)).rounded())
         return max(1, min(window, n))
+    }
+
+    /// `count` samples when given, but no more than `span` seconds of them (and at least `minimum`);
+    /// `span` alone without a count. Clamped to 1...window.
+    func samples(count: Int?, span: Double, minimum: Int = 1) -> Int {
+        guard let count else { return samples(for: span) }
+        let bySpan = Int((span / max(sampleInterval, 1e-3)).rounded(.down))
+        return max(1, min(window, max(minimum, min(count, bySpan))))
     }
 }

@@ -31,12 +31,24 @@ public struct LevelSettings: Sendable, Codable, Hashable {
     /// Days of data before the daily pattern is used, and roughly how many days it remembers.
     public var dailyWarmupDays: Double
     public var dailyMemoryDays: Double
+    /// The window counted in samples (any sampling rate gets the same statistics); `window` is then
+    /// only an upper bound on its span. nil = `window` seconds.
+    public var windowSamples: Int?
+    /// The warm-up counted in samples; `warmup` is then only an upper bound. nil = `warmup` seconds.
+    public var warmupSamples: Int?
+    /// Seconds a level shown by the series stays "known": a deviation to a level the series already
+    /// showed within this memory does not raise a new alert (`LevelMemory`). nil = off.
+    public var novelty: Double?
 
     public init(
         window: Double, quantile: Double = 0.5, low: Double, high: Double, sigmaLow: Double = 0, sigmaHigh: Double = 0,
         rises: Bool = true, falls: Bool = true, baselineTimeConstant: Double = 12 * 3600, warmup: Double = 3 * 3600,
-        daily: Bool = false, dailyBins: Int = 48, dailyWarmupDays: Double = 3, dailyMemoryDays: Double = 7
+        daily: Bool = false, dailyBins: Int = 48, dailyWarmupDays: Double = 3, dailyMemoryDays: Double = 7,
+        windowSamples: Int? = nil, warmupSamples: Int? = nil, novelty: Double? = nil
     ) {
+        self.windowSamples = windowSamples.map { max(3, $0) }
+        self.warmupSamples = warmupSamples.map { max(1, $0) }
+        self.novelty = novelty
         self.window = window
         self.quantile = quantile
         self.low = low

@@ -1,0 +1,383 @@
+/// When a cold room defrosts, from the best source available, and whether the current reading belongs
+/// to a warm excursion that a defrost explains.
+///
+/// Sources, best first:
+/// 1. the controller's status (`noteStatus`, from a `role: defrost` channel): authoritative while fresh
+///    (a status at most 30 min old); tolerated while it says "defrost" and `margin` after;
+/// 2. a declared schedule (`every` + `duration`, `phase` or `clockTimes`);
+/// 3. a learned schedule: warm excursions (readings above the room's floor by `threshold`) that end by
+///    themselves within 6–100 minutes are remembered (the last 24, with their duration and peak); when the newest `lockCycles` + 1
+///    cycles of one period between 3.5 h and 26 h (controllers defrost 2–6 times a day) have at least `lockCycles` of them (3 when the period
+///    matches the previous lock: a re-lock) that look alike (duration and peak within 0.7–1.4 × their
+///    median: a defrost repeats itself, door openings do not), the schedule locks on that period, the fitted phase of the
+///    newest, and the longest of their durations. Every new excursion refits, so the phase keeps re-locking (a set-point
+///    change moves the floor, not the excursions); a lock whose newest match is more than 2.5 periods
+///    old (defrosts stopped, a clock step, a new controller program) is dropped.
+///
+/// An excursion that starts inside an expected defrost (from 1 tolerance before the predicted start
+/// to the longest duration after it) is tolerated until predicted start + longest duration + margin;
+/// one that starts outside is not tolerated at all (react fast); while nothing is known, every
+/// excursion is tolerated conservatively for 1.5 × the longest excursion seen + 10 min (20 min at
+/// least, `unknownAllowance` at most; `unknownAllowance` before any was seen).
+///
+/// Costs: O(1) per reading; O(n²) with n ≤ 24 (about 50 µs) when an excursion ends (a few times a day), no
+/// allocation. Memory: five arrays of 24 Doubles allocated at init. The remembered excursions are persisted (`Snapshot`), so a
+/// restart keeps a locked schedule.
+struct DefrostSchedule: Sendable {
+    typealias Settings = DefrostSettings
+    static let capacity = 24
+    static let minPeriod = 3.5 * 3600
+    static let maxPeriod = 26.0 * 3600
+    static let minExcursion = 6.0 * 60
+    static let maxExcursion = 100.0 * 60
+    static let statusFreshness = 1800.0
+
+    struct Lock: Sendable, Hashable {
+        var period: Double
+        /// Start of the newest matched excursion (fitted).
+        var phase: Double
+        var longest: Double
+        var tolerance: Double
+        var newestMatch: Double
+    }
+
+    let settings: Settings
+    let sampleInterval: Double
+
+    // Controller status.
+    private var statusTime = Double.nan
+    private var statusActive = false
+    private var statusEnd = Double.nan
+
+    // The excursion under way.
+    private(set) var inExcursion = false
+    private(set) var excursionStart = Double.nan
+    private var reference = Double.nan
+    private var lastWarm = Double.nan
+    private var allowedUntil = -Double.infinity
+
+    // Learned: excursions in order of their starts (a ring).
+    private var starts: [Double]
+    private var durations: [Double]
+    /// Peak rise above the floor of each excursion.
+    private var peaks: [Double]
+    private var peak = 0.0
+    private var scratchDurations: [Double] = []
+    private var scratchPeaks: [Double] = []
+    private var next = 0
+    private var count = 0
+    private(set) var lock: Lock?
+    private var previousPeriod = Double.nan
+    /// While a restore replays old readings: they must not be learned a second time.
+    var learningPaused = false
+
+    init(settings: Settings, sampleInterval: Double) {
+        self.settings = settings
+        self.sampleInterval = sampleInterval
+        starts = [Double](repeating: 0, count: Self.capacity)
+        durations = [Double](repeating: 0, count: Self.capacity)
+        peaks = [Double](repeating: 0, count: Self.capacity)
+        scratchDurations.reserveCapacity(Self.capacity)
+        scratchPeaks.reserveCapacity(Self.capacity)
+    }
+
+    /// A defrost status reading from the room's controller.
+    mutating func noteStatus(active: Bool, time: Double) {
+        if statusActive && !active { statusEnd = time }
+        statusActive = active
+        statusTime = time
+    }
+
+    private func statusFresh(_ time: Double) -> Bool {
+        statusTime.isFinite && time - statusTime <= Self.statusFreshness && time >= statusTime - Self.statusFreshness
+    }
+
+    /// True when some source says when defrosts happen (then the room is judged on a short window).
+    func isKnown(at time: Double) -> Bool {
+        statusFresh(time) || settings.every != nil || settings.clockTimes != nil || lock != nil
+    }
+
+    /// Feeds a plausible reading with the room's floor and the rise that counts as an excursion;
+    /// returns true when the reading belongs to a defrost (known, expected or, while nothing is
+    /// known, plausible) and should be kept out of the room's level.
+    mutating func update(time: Double, x: Double, floor: Double, threshold: Double) -> Bool {
+        if let l = lock, time - l.newestMatch > 2.5 * l.period { dropLock() }
+        if floor.isFinite {
+            if !inExcursion {
+                if x > floor + threshold {
+                    inExcursion = true
+                    excursionStart = time
+                    reference = floor
+                    lastWarm = time
+                    peak = x - floor
+                    allowedUntil = allowance(start: time)
+                }
+            } else if x > reference + 0.5 * threshold {
+                lastWarm = time
+                peak = max(peak, x - reference)
+                if time > allowedUntil, let until = expectedDefrost(at: time) {
+                    // An excursion under way (a door, a slow drift) that runs into an expected defrost:
+                    // from here on the defrost explains it.
+                    allowedUntil = until
+                }
+            } else if time - lastWarm >= max(180, 1.5 * sampleInterval) {
+                // Back at the floor for long enough that a dip inside one defrost does not split it.
+                endExcursion(duration: lastWarm - excursionStart + sampleInterval, time: time)
+            }
+        }
+        if statusFresh(time) {
+            return statusActive || (statusEnd.isFinite && time - statusEnd <= settings.margin && time >= statusEnd)
+        }
+        return inExcursion && time <= allowedUntil
+    }
+
+    /// After a gap or a clock going backwards: the excursion under way is forgotten (not learned).
+    mutating func restartShortTerm() {
+        inExcursion = false
+        allowedUntil = -.infinity
+    }
+
+    // MARK: - Expected defrosts
+
+    /// When a known schedule (declared or locked) has a defrost under way at `time`: until when it is
+    /// tolerated. Nil otherwise (also while nothing is known).
+    func expectedDefrost(at time: Double) -> Double? {
+        guard settings.every != nil || settings.clockTimes != nil || lock != nil else { return nil }
+        let until = allowance(start: time)
+        return until > time ? until : nil
+    }
+
+    /// Until when an excursion starting at `s` is tolerated (−∞: not at all).
+    func allowance(start s: Double) -> Double {
+        let margin = settings.margin
+        if let every = settings.every, every > 0 {
+            let duration = settings.duration ?? 0
+            let early = max(2 * sampleInterval, 300)
+            let phase = settings.phase ?? 0
+            let k = ((s + early - phase) / every).rounded(.down)
+            let predicted = phase + k * every                       // the latest start at or before s + early
+            return s <= predicted + duration + margin ? predicted + duration + margin : -.infinity
+        }
+        if let times = settings.clockTimes, !times.isEmpty {
+            let duration = settings.duration ?? 0
+            let early = max(2 * sampleInterval, 300)
+            let day = (s / 86_400).rounded(.down) * 86_400
+            for offset in [-86_400.0, 0, 86_400] {
+                for t in times {
+                    let predicted = day + offset + t
+                    if s >= predicted - early && s <= predicted + duration + margin { return predicted + duration + margin }
+                }
+            }
+            return -.infinity
+        }
+        if let l = lock {
+            let k = ((s + l.tolerance - l.phase) / l.period).rounded(.down)
+            let predicted = l.phase + k * l.period
+            return s <= predicted + l.longest ? predicted + l.longest + margin + l.tolerance : -.infinity
+        }
+        guard settings.learn || settings.unknownAllowance > 0 else { return -.infinity }
+        let longest = longestSeen
+        let hold = longest > 0 ? min(settings.unknownAllowance, max(1200, 1.5 * longest + 600)) : settings.unknownAllowance
+        return s + hold
+    }
+
+    /// Longest self-ending excursion remembered.
+    var longestSeen: Double {
+        var m = 0.0
+        for i in 0..<count { m = max(m, durations[i]) }
+        return m
+    }
+
+    // MARK: - Learning
+
+    private mutating func endExcursion(duration: Double, time: Double) {
+        inExcursion = false
+        allowedUntil = -.infinity
+        guard settings.learn, !learningPaused, duration >= max(Self.minExcursion, 1.5 * sampleInterval), duration <= Self.maxExcursion else { return }
+        record(start: excursionStart, duration: duration, peak: peak)
+        refit(now: time)
+    }
+
+    private mutating func record(start: Double, duration: Double, peak: Double) {
+        // Kept in order of their starts: the ring's oldest entry is overwritten.
+        starts[next] = start
+        durations[next] = duration
+        peaks[next] = peak
+        next = next + 1 == Self.capacity ? 0 : next + 1
+        count = min(count + 1, Self.capacity)
+    }
+
+    /// The i-th remembered excursion, oldest first.
+    private func excursion(_ i: Int) -> (start: Double, duration: Double, peak: Double) {
+        let j = (next - count + i + Self.capacity) % Self.capacity
+        return (starts[j], durations[j], peaks[j])
+    }
+
+    private mutating func dropLock() {
+        if let l = lock { previousPeriod = l.period }
+        lock = nil
+    }
+
+    /// Finds the period and phase of the remembered excursions (see the type's comment): every period
+    /// that a pair of them suggests (their gap / 1…8) is tried with the newer one as the anchor; it
+    /// qualifies when the newest cycles it predicts were nearly all seen (`lockCycles` of the last
+    /// `lockCycles` + 1). Among qualifying ones the best explains most remembered excursions: matches
+    /// minus missed cycles over everything remembered (a multiple of the true period matches only
+    /// every other defrost; a fraction of it, or a period that doors happen to fit, misses many), then
+    /// the smallest residual.
+    mutating func refit(now: Double) {
+        guard count >= 3 else { return }
+        var best: (score: Int, residual: Double, lock: Lock)?
+        // The lock in force competes too, one point ahead: a few doors that happen to fit a
+        // neighbouring phase must not pull a good lock away.
+        if let l = lock, let fit = evaluate(period: l.period, anchor: l.phase, now: now) {
+            best = (fit.score + 1, fit.residual, fit.lock)
+        }
+        // Candidates are anchored on the four newest excursions (one of them may be a door opening that
+        // merged with a defrost, or the door itself): anchoring on every one cost 4× more for nothing.
+        for j in max(1, count - 4)..<count {
+            let a = excursion(j)
+            for i in 0..<j {
+                let gap = a.start - excursion(i).start
+                for k in 1...8 {
+                    let period = gap / Double(k)
+                    guard period >= Self.minPeriod && period <= Self.maxPeriod else { continue }
+                    guard let fit = evaluate(period: period, anchor: a.start, now: now),
+                          !isMultiple(period: period, anchor: a.start, tolerance: fit.lock.tolerance) else { continue }
+                    if let b = best, fit.score < b.score || (fit.score == b.score && fit.residual >= b.residual) { continue }
+                    best = fit
+                }
+            }
+        }
+        if let b = best {
+            lock = b.lock
+        } else if var l = lock {
+            // No fit qualifies (the newest excursion may have merged with a door opening): the lock
+            // stands as long as excursions keep arriving on its grid; each one nudges its phase.
+            let newest = excursion(count - 1)
+            let r = (newest.start - l.phase) / l.period
+            let off = (r - r.rounded()) * l.period
+            if abs(off) <= l.tolerance {
+                l.phase += r.rounded() * l.period + 0.5 * off
+                l.newestMatch = newest.start
+                lock = l
+            } else if now - l.newestMatch > 2.5 * l.period {
+                dropLock()
+            }
+        }
+    }
+
+    /// True when `period` looks like a multiple of the real one: remembered excursions also fall
+    /// regularly between its cycles, at half or a third of it (a recent run of missed defrosts — hidden
+    /// by a fault, say — can make a multiple qualify before the real period does; then nothing locks
+    /// until the real one qualifies again).
+    private func isMultiple(period: Double, anchor: Double, tolerance: Double) -> Bool {
+        var onGrid = 0
+        var between = [0, 0]
+        var first = Double.infinity                              // excursions before the grid's first match
+        for i in 0..<count {                                     // belong to an older schedule: not counted
+            let r = (excursion(i).start - anchor) / period
+            if abs(r - r.rounded()) * period <= tolerance { first = min(first, excursion(i).start) }
+        }
+        for i in 0..<count where excursion(i).start >= first {
+            let r = (excursion(i).start - anchor) / period
+            if abs(r - r.rounded()) * period <= tolerance { onGrid += 1; continue }
+            for d in 2...3 {
+                let rd = r * Double(d)
+                if abs(rd - rd.rounded()) * period / Double(d) <= tolerance { between[d - 2] += 1 }
+            }
+        }
+        return between[0] >= max(2, onGrid / 2) || between[1] >= max(2, onGrid)
+    }
+
+    private mutating func evaluate(period: Double, anchor: Double, now: Double) -> (score: Int, residual: Double, lock: Lock)? {
+        let tolerance = max(2 * sampleInterval + 120, 480, 0.02 * period)
+        let relock = previousPeriod.isFinite && abs(previousPeriod - period) <= tolerance
+        let needed = relock ? 3 : settings.lockCycles
+        // Cycles are numbered from the anchor (0); the newest cycle that should have been seen by now
+        // and the `needed` before it must nearly all have an excursion.
+        let newestCycle = Int(((now - anchor) / period).rounded(.down))
+        let oldestCycle = newestCycle - needed
+        var matched = 0
+        var lastK = Int.min
+        // Over everything remembered: cycles with an excursion, and the span of cycles they cover.
+        var allMatched = 0
+        var allLastK = Int.min
+        var kMin = Int.max
+        // Least squares of start against cycle number over the recent cycles, and their longest duration.
+        var n = 0.0, sk = 0.0, ss = 0.0, skk = 0.0, sks = 0.0
+        var longest = 0.0
+        var newest = -Double.infinity
+        var residual = 0.0
+        // The recent matches' durations and peaks: a defrost repeats itself, doors do not (kept in
+        // scratch arrays allocated at init, so a refit allocates nothing).
+        scratchDurations.removeAll(keepingCapacity: true)
+        scratchPeaks.removeAll(keepingCapacity: true)
+        for i in 0..<count {
+            let e = excursion(i)
+            let r = (e.start - anchor) / period
+            let k = r.rounded()
+            let ki = Int(k)
+            let off = (r - k) * period
+            guard abs(off) <= tolerance else { continue }
+            if ki != allLastK { allMatched += 1 }
+            allLastK = ki
+            kMin = min(kMin, ki)
+            guard ki >= oldestCycle, ki <= newestCycle else { continue }
+            scratchDurations.append(e.duration)
+            scratchPeaks.append(e.peak)
+            if ki != lastK { matched += 1 }                          // starts are in order: equal k are adjacent
+            lastK = ki
+            n += 1; sk += k; ss += e.start; skk += k * k; sks += k * e.start
+            longest = max(longest, e.duration)
+            newest = max(newest, e.start)
+            residual += off * off
+        }
+        guard matched >= needed, now - newest <= 2.5 * period,
+              Self.alike(&scratchDurations, needed), Self.alike(&scratchPeaks, needed) else { return nil }
+        let denominator = n * skk - sk * sk
+        var fitted = period
+        var phase = newest
+        if denominator > 0 {
+            fitted = (n * sks - sk * ss) / denominator
+            let intercept = (ss - fitted * sk) / n
+            phase = intercept + fitted * Double(lastK)
+        }
+        guard fitted >= Self.minPeriod && abs(fitted - period) <= tolerance else { return nil }
+        let score = allMatched - ((allLastK - kMin + 1) - allMatched)
+        guard score >= needed else { return nil }
+        return (score, residual / n, Lock(period: fitted, phase: phase, longest: longest, tolerance: tolerance, newestMatch: newest))
+    }
+
+    /// True when at least `needed` of `values` lie within 0.7…1.4 × their median.
+    private static func alike(_ values: inout [Double], _ needed: Int) -> Bool {
+        guard !values.isEmpty else { return false }
+        values.sort()
+        let median = values[values.count / 2]
+        var n = 0
+        for v in values where v >= 0.7 * median && v <= 1.4 * median { n += 1 }
+        return n >= needed
+    }
+
+    // MARK: - Persistence
+
+    var snapshot: DefrostScheduleSnapshot {
+        DefrostScheduleSnapshot(
+            starts: (0..<count).map { excursion($0).start }, durations: (0..<count).map { excursion($0).duration },
+            peaks: (0..<count).map { excursion($0).peak },
+            previousPeriod: previousPeriod.isFinite ? previousPeriod : nil)
+    }
+
+    /// Replaces the learned excursions by the snapshot's and refits.
+    mutating func restore(_ s: DefrostScheduleSnapshot, now: Double) {
+        count = 0
+        next = 0
+        lock = nil
+        for i in s.starts.indices.suffix(Self.capacity) where i < s.durations.count && i < s.peaks.count {
+            guard s.starts[i].isFinite, s.durations[i].isFinite, s.peaks[i].isFinite else { continue }
+            record(start: s.starts[i], duration: s.durations[i], peak: s.peaks[i])
+        }
+        previousPeriod = s.previousPeriod ?? .nan
+        if now.isFinite { refit(now: now) }
+    }
+}

@@ -1,0 +1,46 @@
+/// Sorts a raw reading before any detector sees it: plausible, missing (the read failed), one of the
+/// firmware's "no reading" codes, or impossible (outside the valid range).
+///
+/// Promises: a sentinel inside the valid range is recognised (within `tolerance`) before the value
+/// could reach a window; a sentinel outside it is named as a sentinel, not as out of range. Costs: two
+/// comparisons and a scan of the in-range sentinels (usually none, at most a handful); no allocation.
+struct Validity: Sendable {
+    enum Verdict: Sendable, Equatable {
+        case valid
+        case missing
+        case sentinel
+        case outOfRange
+    }
+
+    let validMin: Double
+    let validMax: Double
+    let tolerance: Double
+    /// Only these can match a value that passed the range check.
+    private let inRangeSentinels: [Double]
+    private let otherSentinels: [Double]
+
+    init(config: DetectorConfig) {
+        validMin = config.validMin ?? -.infinity
+        validMax = config.validMax ?? .infinity
+        tolerance = config.sentinelTolerance
+        let lo = validMin - tolerance
+        let hi = validMax + tolerance
+        inRangeSentinels = config.sentinels.filter { $0 >= lo && $0 <= hi }
+        otherSentinels = config.sentinels.filter { !($0 >= lo && $0 <= hi) }
+    }
+
+    @inline(__always)
+    func check(_ value: Double?) -> Verdict {
+        guard let x = value, x.isFinite else { return .missing }
+        if x >= validMin && x <= validMax {
+            if !inRangeSentinels.isEmpty && Self.matches(x, inRangeSentinels, tolerance) { return .sentinel }
+            return .valid
+        }
+        return Self.matches(x, otherSentinels, tolerance) ? .sentinel : .outOfRange
+    }
+
+    private static func matches(_ x: Double, _ list: [Double], _ tolerance: Double) -> Bool {
+        for s in list where abs(x - s) <= tolerance { return true }
+        return false
+    }
+}

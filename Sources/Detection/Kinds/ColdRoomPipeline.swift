@@ -1,0 +1,72 @@
+/// A cold room: spikes, a stuck sensor, the defrost schedule, the defrost-aware level and the rise
+/// projection, in that order, on every plausible reading.
+///
+/// The schedule runs before the level and the projection because it decides whether this reading is
+/// part of a defrost (kept out of the level, no projection) — see `DefrostSchedule`. An excursion
+/// counts from 1 °C (or 2.5 noise scales) above the room's floor. Costs: see the components; about
+/// three sorted-window pushes per reading.
+struct ColdRoomPipeline: Sendable {
+    var noise: NoiseScale
+    var spike: SpikeDetector?
+    var stuck: StuckDetector?
+    var floor: FloorTracker
+    var schedule: DefrostSchedule?
+    var level: DefrostAwareLevel?
+    var rise: RiseProjection?
+    /// Whether the last reading was explained by a defrost.
+    private(set) var explained = false
+    /// The room's usual noise scale, learned (time constant 2 h) only while nothing is wrong: the long
+    /// window's own scale grows with a failure and would raise the thresholds that should catch it.
+    private(set) var usualSigma = Double.nan
+    private var sigmaTime = Double.nan
+
+    init(config: DetectorConfig) {
+        noise = NoiseScale(capacity: config.window, minSpread: config.minSpread)
+        spike = config.spike.map(SpikeDetector.init(settings:))
+        stuck = config.stuck.map(StuckDetector.init(settings:))
+        floor = FloorTracker(sampleInterval: config.sampleInterval)
+        schedule = config.defrost.map { DefrostSchedule(settings: $0, sampleInterval: config.sampleInterval) }
+        level = config.level.map { DefrostAwareLevel(settings: $0, config: config) }
+        rise = config.rise.map { RiseProjection(settings: $0, sampleInterval: config.sampleInterval) }
+    }
+
+    /// `alerting`: an episode is open. Then nothing counts as explained by a defrost: a room that is
+    /// already failing must not have its alert cleared by the next scheduled defrost.
+    mutating func update(time: Double, x: Double, alerting: Bool) -> Strongest {
+        var best = Strongest()
+        noise.push(x)
+        if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
+        if stuck != nil { best.offer(stuck!.update(time: time, x: x), .stuck) }
+        floor.update(time: time, x: x)
+        if noise.count >= 32 && !alerting && !(level?.deviating ?? false) {
+            let current = noise.sigma()
+            if usualSigma.isNaN { usualSigma = current } else if time > sigmaTime {
+                usualSigma += min(1, (time - sigmaTime) / 7200) * (current - usualSigma)
+            }
+            sigmaTime = time
+        }
+        let sigma = usualSigma.isFinite ? usualSigma : noise.sigma()
+        let defrost = schedule?.update(time: time, x: x, floor: floor.floor, threshold: max(1.0, 2.5 * sigma)) ?? false
+        explained = defrost && !alerting
+        let known = schedule?.isKnown(at: time) ?? false
+        if level != nil {
+            best.offer(level!.update(time: time, x: x, explained: explained, known: known, sigma: sigma), .deviation)
+        }
+        if rise != nil {
+            let baseline = level.map { $0.trusted(at: time) ? $0.baseline : .nan } ?? .nan
+            best.offer(rise!.update(time: time, x: x, baseline: baseline, sigma: sigma, explained: explained), .rate)
+        }
+        return best
+    }
+
+    mutating func restartShortTerm() {
+        sigmaTime = .nan
+        noise.restartShortTerm()
+        spike?.restartShortTerm()
+        stuck?.restartShortTerm()
+        floor.restartShortTerm()
+        schedule?.restartShortTerm()
+        level?.restartShortTerm()
+        rise?.restartShortTerm()
+    }
+}

@@ -1,0 +1,168 @@
+@testable import Detection
+import Foundation
+import Testing
+
+@Suite("Components")
+struct ComponentTests {
+    @Test("validity: missing, in-range and out-of-range sentinels, impossible values")
+    func validity() {
+        var c = DetectorConfig.defaults(for: .coldRoom)
+        c.sentinels = [85, -127]
+        let v = Validity(config: c)
+        #expect(v.check(nil) == .missing)
+        #expect(v.check(.nan) == .missing)
+        #expect(v.check(3.5) == .valid)
+        #expect(v.check(85) == .sentinel)                       // outside −40…60, still a sentinel
+        #expect(v.check(-127) == .sentinel)
+        #expect(v.check(61) == .outOfRange)
+        c.validMax = 100
+        #expect(Validity(config: c).check(85) == .sentinel)     // inside the range now: checked first
+    }
+
+    @Test("no data: half a score until the delay, then 1; an answer resets")
+    func noData() {
+        var w = NoDataWatch(after: 600)
+        #expect(w.missing(at: 0) == 0)
+        #expect(abs(w.missing(at: 300) - 0.25) < 1e-9)
+        #expect(w.missing(at: 600) == 1)
+        w.answered()
+        #expect(w.missing(at: 700) == 0)
+    }
+
+    @Test("gate: clear delay in samples with time as upper bound; refractory after a clear")
+    func gateSamples() {
+        var g = HysteresisGate(clearAfter: 6 * 3600, clearAfterSamples: 3, refractory: 3600, refractorySamples: 4)
+        #expect(g.update(time: 0, score: 1) == .raised)
+        #expect(g.update(time: 300, score: 0) == .none)
+        #expect(g.update(time: 600, score: 0) == .none)
+        #expect(g.update(time: 900, score: 0) == .cleared)       // 3 samples, long before 6 h
+        for i in 1...4 { #expect(g.update(time: 900 + Double(i) * 300, score: 1) == .none) }   // refractory
+        #expect(g.update(time: 900 + 5 * 300, score: 1) == .raised)
+    }
+
+    @Test("noise scale: a flat series with MAD 0 still has a spread; ordinary noise is not inflated")
+    func noiseFloor() {
+        var n = NoiseScale(capacity: 64, minSpread: nil)
+        for i in 0..<200 { n.push(i % 50 == 0 ? 21 : 20) }      // MAD 0, moves by whole units
+        #expect(n.sigma() >= 0.5)
+        var rng = SeededRandom(seed: 4)
+        var m = NoiseScale(capacity: 256, minSpread: nil)
+        for _ in 0..<1000 { m.push(5 + rng.normal(0.2)) }
+        #expect(abs(m.sigma() - 0.2) < 0.05)
+    }
+
+    @Test("stuck: a sensor that is legitimately flat for 50 minutes learns not to alert on 70")
+    func stuckLearns() {
+        var s = StuckDetector(settings: StuckSettings(duration: 3600))
+        var t = 0.0
+        for cycle in 0..<5 {
+            for _ in 0..<50 { _ = s.update(time: t, x: Double(cycle % 2)); t += 60 }
+        }
+        #expect(s.longestNormalRun >= 49 * 60)
+        var top = 0.0
+        for _ in 0..<70 { top = max(top, s.update(time: t, x: 7)); t += 60 }
+        #expect(top < 0.8)
+        #expect(s.required >= 98 * 60)
+    }
+
+    @Test("rise projection: 0.3 °C/min from 3.5 °C is reported with rate and minutes to 8 °C")
+    func projection() {
+        var r = RiseProjection(settings: RiseSettings(), sampleInterval: 60)
+        var score = 0.0
+        var t = 0.0
+        for _ in 0..<30 { score = r.update(time: t, x: 3.5, baseline: 3.5, sigma: 0.1, explained: false); t += 60 }
+        #expect(score == 0)
+        var x = 3.5
+        while score < 0.8 && x < 8 { x += 0.3; score = r.update(time: t, x: x, baseline: 3.5, sigma: 0.1, explained: false); t += 60 }
+        #expect(score >= 0.8)
+        // Early in a rise the rate over the span still includes some flat readings: it is underestimated
+        // (the projection errs late, never early); the arithmetic is (limit − envelope) / rate.
+        #expect(r.ratePerMinute > 0.15 && r.ratePerMinute <= 0.31)
+        let envelope = x - 0.3 * 4                               // minimum of the last 5 readings
+        #expect(abs(r.minutesToLimit - (8 - envelope) / r.ratePerMinute) < 0.01)
+        #expect(x < 8, "alerted at \(x) °C")
+    }
+
+    @Test("rise projection: a door burst that recovers never scores")
+    func doorBurst() {
+        var r = RiseProjection(settings: RiseSettings(), sampleInterval: 60)
+        var top = 0.0
+        for i in 0..<120 {
+            let m = i % 20
+            let x = 3.5 + (m < 4 ? Double(m) * 1.5 : max(0, 6 - Double(m - 4) * 0.5))
+            top = max(top, r.update(time: Double(i) * 60, x: x, baseline: 3.5, sigma: 0.1, explained: false))
+        }
+        #expect(top < 0.8)
+    }
+
+    @Test("the alert limit: 8 °C for a chiller, relative to the set-point for a freezer or a warm room")
+    func limits() {
+        let s = RiseSettings()
+        #expect(s.limit(baseline: 3.5) == 8)
+        #expect(s.limit(baseline: -20) == -15)
+        #expect(s.limit(baseline: 12) == 15)
+        #expect(RiseSettings(limit: 6).limit(baseline: 3.5) == 6)
+    }
+}
+
+@Suite("Defrost schedule")
+struct DefrostScheduleTests {
+    /// Feeds a flat room at 60 s with a 30-minute excursion of +5 °C every `period` from `phase`.
+    private func feed(_ s: inout DefrostSchedule, from: Double, to: Double, period: Double, phase: Double) -> [Bool] {
+        var out: [Bool] = []
+        var t = from
+        while t < to {
+            let into = (t - phase).truncatingRemainder(dividingBy: period)
+            let x = into >= 0 && into < 1800 ? 8.5 : 3.5
+            out.append(s.update(time: t, x: x, floor: 3.5, threshold: 1))
+            t += 60
+        }
+        return out
+    }
+
+    @Test("locks after four evenly spaced self-ending excursions, not three")
+    func locks() {
+        var s = DefrostSchedule(settings: DefrostSettings(), sampleInterval: 60)
+        let p = 6 * 3600.0
+        _ = feed(&s, from: 0, to: 3 * p - 600, period: p, phase: 600)
+        #expect(s.lock == nil)
+        _ = feed(&s, from: 3 * p - 600, to: 4 * p, period: p, phase: 600)
+        let lock = s.lock
+        #expect(lock.map { abs($0.period - p) < 120 } == true)
+        #expect(lock.map { $0.longest >= 1800 && $0.longest < 2400 } == true)
+    }
+
+    @Test("re-locks within three cycles after the schedule moves by two hours (a clock step)")
+    func relocks() {
+        var s = DefrostSchedule(settings: DefrostSettings(), sampleInterval: 60)
+        let p = 6 * 3600.0
+        _ = feed(&s, from: 0, to: 5 * p, period: p, phase: 600)
+        #expect(s.lock != nil)
+        _ = feed(&s, from: 5 * p, to: 9 * p, period: p, phase: 600 + 7200)
+        let l = s.lock
+        let phase = l.map { ($0.phase - 600 - 7200).truncatingRemainder(dividingBy: p) }
+        #expect(phase.map { abs($0) < 600 } == true, "\(String(describing: phase))")
+    }
+
+    @Test("a declared schedule tolerates its defrost and not an excursion between")
+    func declared() {
+        var s = DefrostSchedule(settings: DefrostSettings(every: 8 * 3600, duration: 2400, learn: false), sampleInterval: 60)
+        #expect(s.allowance(start: 8 * 3600 + 60) == 8 * 3600 + 2400 + 900)
+        #expect(s.allowance(start: 12 * 3600) == -.infinity)
+        let inside = s.update(time: 8 * 3600 + 120, x: 9, floor: 3.5, threshold: 1)
+        #expect(inside)
+    }
+
+    @Test("the controller's status decides while it is fresh")
+    func status() {
+        var s = DefrostSchedule(settings: DefrostSettings(), sampleInterval: 60)
+        s.noteStatus(active: false, time: 0)
+        let before = s.update(time: 60, x: 9, floor: 3.5, threshold: 1)    // warm, but the controller says no
+        s.noteStatus(active: true, time: 120)
+        let during = s.update(time: 180, x: 9, floor: 3.5, threshold: 1)
+        s.noteStatus(active: false, time: 1800)
+        let recovering = s.update(time: 2400, x: 6, floor: 3.5, threshold: 1)  // within the margin
+        let after = s.update(time: 1800 + 960, x: 6, floor: 3.5, threshold: 1)
+        #expect(!before && during && recovering && !after)
+    }
+}
