@@ -11,6 +11,9 @@ public enum ConfigLoader {
     /// Poll intervals below this would flood a 9600-baud RS-485 line and the outbox.
     public static let minimumPollMS = 100
 
+    /// A duration as the site file writes it (500ms, 10s, 15m, 1h, 2d), in seconds; nil if it is not one.
+    public static func duration(_ text: String) -> Double? { NodeReader.Fields.parseDuration(text) }
+
     /// Loads a site and the profiles it names. Profiles are looked up in `profilesDirectory`, or
     /// else in `profiles/` beside the site's folder (`Firmware-Configs/sites/x.yaml` →
     /// `Firmware-Configs/profiles/`).

@@ -5,7 +5,7 @@ internal import Yams
 extension ConfigLoader {
     static let profileKeys = ["model", "datasheet", "serial", "slave", "max_registers_per_read", "channels"]
     static let serialKeys = ["baud", "parity", "data_bits", "stop_bits"]
-    static let channelKeys = ["function", "address", "type", "order", "scale", "offset", "unit", "kind", "valid", "sentinels", "writable"]
+    static let channelKeys = ["function", "address", "type", "order", "scale", "offset", "unit", "kind", "valid", "sentinels", "writable", "role"]
 
     static func parseProfile(path: String, diagnostics: inout [ConfigDiagnostic]) -> Profile? {
         guard let bytes = readBytes(path, diagnostics: &diagnostics),
@@ -92,11 +92,15 @@ extension ConfigLoader {
                              "sentinel \(v) can never appear in a \(type.rawValue) register (raw values \(Int(range.lowerBound))…\(Int(range.upperBound))); give the raw value as the sensor sends it, e.g. -32768 for 0x8000 in an i16")
                 }
             }
+            let role = f.choice("role", ChannelRole.self)
+            if role != nil, let type, type == .f32 || type == .f64 {
+                r.report(f.node("role"), f.sub("role"), "a status channel (role) is a bit or an integer register (non-zero = on), not \(type.rawValue)")
+            }
             guard let function, let address, let type else { continue }
             channels.append(ChannelSpec(name: channelName, function: function, address: address, type: type, order: order,
                                         scale: scale == 0 ? 1 : scale, offset: f.double("offset") ?? 0, unit: f.string("unit") ?? "",
                                         kind: f.string("kind") ?? "generic", valid: valid, sentinels: sentinels,
-                                        writable: f.bool("writable") ?? false))
+                                        writable: f.bool("writable") ?? false, role: role))
         }
         if channels.isEmpty && r.diagnostics.isEmpty { r.report(list, "channels", "a profile needs at least one channel") }
         return Profile(name: name, model: model, serial: serial, defaultSlave: slave, maxRegistersPerRead: maxPerRead, channels: channels)

@@ -11,7 +11,8 @@ extension ConfigLoader {
     static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms", "late_reply_guard_ms"]
     static let tcpKeys = ["host", "port"]
     static let rtuKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485"]
-    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels", "detect"]
+    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels", "detect", "defrost"]
+    static let defrostKeys = ["every", "duration", "at", "utc_offset", "learn", "from"]
     static let alertKeys = ["channel", "above", "below", "for", "severity", "message"]
 
     static func parseSite(path: String, profilesDirectory: String?, diagnostics: inout [ConfigDiagnostic]) -> Site? {
@@ -60,6 +61,7 @@ extension ConfigLoader {
         var devices: [DeviceConfig] = []
         var deviceNames: [String: Node] = [:]
         var profiles: [String: Profile?] = [:]
+        var defrostSources: [(device: String, ref: String, node: Node?, path: String)] = []
         for (i, node) in (top.sequence("devices", required: true) ?? []).enumerated() {
             let p = "devices[\(i)]"
             guard let f = r.mapping(node, p, allowed: deviceKeys) else { continue }
@@ -148,9 +150,18 @@ extension ConfigLoader {
                          "slave \(slave) on bus '\(busName)' is already device '\(other.name)': two devices cannot share a slave id on one bus — give each its own address")
                 continue
             }
+            let defrost = parseDefrost(f, r)
+            if defrost != nil, let profile {
+                let watched = (channels ?? profile.channels).contains { detect[$0.name] == "cold_room" }
+                if !watched {
+                    r.report(f.node("defrost"), f.sub("defrost"),
+                             "'defrost' tells a cold-room detector about the room's defrost cycle, but no channel of this device has one: add e.g. detect: { temperature: cold_room }")
+                }
+            }
             if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil, !(slave == 0 && isRTU) {
                 devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS,
-                                            channels: channels, detect: detect))
+                                            channels: channels, detect: detect, defrost: defrost))
+                if let from = defrost?.from { defrostSources.append((name, from, f.node("defrost"), f.sub("defrost.from"))) }
             }
         }
 
@@ -174,6 +185,27 @@ extension ConfigLoader {
                 r.report(f.node("channel"), f.sub("channel"), message)
             }
             return parts
+        }
+
+        // A defrost status on another device must exist and be a status channel.
+        for source in defrostSources {
+            let parts = source.ref.split(separator: ".", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let device = devices.first(where: { $0.name == parts[0] }) else {
+                var message = "'from' must name a device's defrost status as device.channel, e.g. controller-1.defrost; there is no device '\(source.ref.split(separator: ".").first ?? "")'"
+                if let near = Spelling.nearest(String(source.ref.split(separator: ".").first ?? ""), in: devices.map(\.name)) { message += " — did you mean '\(near)'?" }
+                r.report(source.node, source.path, message)
+                continue
+            }
+            guard let spec = device.channels.first(where: { $0.name == parts[1] }) else {
+                var message = "device '\(parts[0])' has no channel '\(parts[1])'"
+                if let near = Spelling.nearest(parts[1], in: device.channels.map(\.name)) { message += " — did you mean '\(near)'?" }
+                r.report(source.node, source.path, message)
+                continue
+            }
+            if spec.role != .defrost {
+                r.report(source.node, source.path,
+                         "'\(source.ref)' is not a defrost status: its profile channel needs 'role: defrost' (a coil or register that is non-zero while the heater is on)")
+            }
         }
 
         // Alert rules.
@@ -241,6 +273,60 @@ extension ConfigLoader {
         guard let coop, let siteName, let broker, let storage else { return nil }
         return Site(coop: coop, site: siteName, topicPrefix: prefix, broker: broker,
                     storage: storage, buses: buses, devices: devices, alerts: alerts, spoilage: spoilage)
+    }
+
+    /// `defrost: { every: 6h, duration: 40m }`, `{ at: ["02:00", "14:00"], duration: 30m, utc_offset: "+05:30" }`,
+    /// `{ from: controller.defrost }` or `{ learn: false }`.
+    static func parseDefrost(_ device: NodeReader.Fields, _ r: NodeReader) -> DefrostDeclaration? {
+        guard let f = device.mapping("defrost", allowed: defrostKeys) else { return nil }
+        var d = DefrostDeclaration()
+        if let every = f.duration("every") {
+            if every < 3600 || every > 2 * 86_400 {
+                r.report(f.node("every"), f.sub("every"), "'every' is the time from one defrost start to the next: between 1h and 48h, not \(Int(every)) s")
+            } else { d.every = every }
+        }
+        if let duration = f.duration("duration") {
+            if duration < 60 || duration > 3 * 3600 {
+                r.report(f.node("duration"), f.sub("duration"), "'duration' is how long the heater runs: between 1m and 3h")
+            } else { d.duration = duration }
+        }
+        var offset = 0.0
+        if let text = f.string("utc_offset") {
+            if let o = parseUTCOffset(text) { offset = o }
+            else { r.report(f.node("utc_offset"), f.sub("utc_offset"), "'utc_offset' must look like +05:30 or -03:00, not '\(text)'") }
+        }
+        if let list = f.sequence("at") {
+            var times: [Double] = []
+            for (j, n) in list.enumerated() {
+                guard case .scalar(let s) = n, let t = parseClockTime(s.string) else {
+                    r.report(n, f.sub("at[\(j)]"), "a defrost start is a clock time HH:MM, e.g. \"02:00\"")
+                    continue
+                }
+                times.append(((t - offset).truncatingRemainder(dividingBy: 86_400) + 86_400).truncatingRemainder(dividingBy: 86_400))
+            }
+            if !times.isEmpty { d.clockTimes = times.sorted() }
+            if d.every != nil { r.report(f.node("at"), f.sub("at"), "give either 'every' or 'at', not both") }
+        }
+        if (d.every != nil || d.clockTimes != nil) && d.duration == nil && !f.has("duration") {
+            f.missing("duration", "how long one defrost's heater runs, e.g. 40m")
+        }
+        if let learn = f.bool("learn") { d.learn = learn }
+        if let from = f.string("from") { d.from = from }
+        return d
+    }
+
+    /// "HH:MM" as seconds after midnight.
+    static func parseClockTime(_ text: String) -> Double? {
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let h = Int(parts[0]), let m = Int(parts[1]), (0..<24).contains(h), (0..<60).contains(m) else { return nil }
+        return Double(h * 3600 + m * 60)
+    }
+
+    /// "+05:30" / "-03:00" / "Z" as seconds east of UTC.
+    static func parseUTCOffset(_ text: String) -> Double? {
+        if text == "Z" || text == "0" { return 0 }
+        guard let sign = text.first, sign == "+" || sign == "-", let t = parseClockTime(String(text.dropFirst())), t <= 14 * 3600 else { return nil }
+        return sign == "-" ? -t : t
     }
 
     static func isTopicSafe(_ s: String) -> Bool {

@@ -10,6 +10,9 @@ public struct Site: Sendable {
     public var devices: [DeviceConfig]
     public var alerts: [AlertRuleConfig]
     public var spoilage: [SpoilageRuleConfig]
+    /// Demos only: detectors and farmer rules see time run this many times faster than the wall clock,
+    /// as a simulator run with `--speed` does (`coop-edge run --time-scale`; never from the site file).
+    public var timeScale: Double = 1
 
     public init(coop: String, site: String, topicPrefix: String? = nil, broker: BrokerConfig,
                 storage: StorageConfig, buses: [BusConfig], devices: [DeviceConfig], alerts: [AlertRuleConfig] = [],
@@ -127,9 +130,11 @@ public struct DeviceConfig: Sendable, Equatable {
     /// Anomaly detector per channel name: `cold_room`, `soil_moisture`, `weight`, `generic` or
     /// `off`. Channels not named use their kind's default (soil moisture and weight are watched).
     public var detect: [String: String]
+    /// The room's defrost cycle, as the installer knows it (`defrost:` in the site file).
+    public var defrost: DefrostDeclaration?
 
     public init(name: String, bus: String, slave: Int, profile: Profile, pollMS: Int, channels: [ChannelSpec]? = nil,
-                detect: [String: String] = [:]) {
+                detect: [String: String] = [:], defrost: DefrostDeclaration? = nil) {
         self.name = name
         self.bus = bus
         self.slave = slave
@@ -137,6 +142,7 @@ public struct DeviceConfig: Sendable, Equatable {
         self.pollMS = pollMS
         self.channels = channels ?? profile.channels
         self.detect = detect
+        self.defrost = defrost
     }
 
     /// The detector kind for a channel, or nil when it is not watched.
@@ -147,6 +153,29 @@ public struct DeviceConfig: Sendable, Equatable {
         case "weight": return "weight"
         default: return nil
         }
+    }
+}
+
+/// A cold room's defrost cycle as declared in the site file: `defrost: { every: 6h, duration: 40m }`,
+/// or clock times (`at: ["02:00", "08:00"]`), or the controller's defrost status on another device
+/// (`from: controller.defrost`). Without `every`/`at` the detector learns the schedule (unless
+/// `learn: false`). Times in seconds.
+public struct DefrostDeclaration: Sendable, Equatable {
+    public var every: Double?
+    /// Heater time of one defrost; the air needs a few minutes more to recover.
+    public var duration: Double?
+    /// Start times as seconds after UTC midnight (converted from the site file's local times).
+    public var clockTimes: [Double]?
+    public var learn: Bool
+    /// `device.channel` of a `role: defrost` status channel of another device (a separate controller).
+    public var from: String?
+
+    public init(every: Double? = nil, duration: Double? = nil, clockTimes: [Double]? = nil, learn: Bool = true, from: String? = nil) {
+        self.every = every
+        self.duration = duration
+        self.clockTimes = clockTimes
+        self.learn = learn
+        self.from = from
     }
 }
 
