@@ -13,6 +13,8 @@ public struct AlertEngine: Sendable {
         var thresholds: [ThresholdMonitor]
         var spoilage: [SpoilageMonitor]
         let spec: ChannelSpec
+        /// The detector's last score (for replay's output).
+        var score = 0.0
     }
 
     private let site: Site
@@ -21,17 +23,37 @@ public struct AlertEngine: Sendable {
     /// Active alerts by `device.channel/kind`.
     public private(set) var active: [String: (device: String, event: AlertEvent)] = [:]
 
+    /// Cold-room detectors told about defrosts by a status channel: `device.channel` of the status →
+    /// (device, channel) of each detector it explains.
+    private var defrostListeners: [String: [(device: String, channel: String)]] = [:]
+    /// Detector and rule time runs this many times faster than the wall clock (demos, `Site.timeScale`).
+    private let timeScale: Double
+
     public init(site: Site) {
         self.site = site
+        timeScale = site.timeScale > 0 ? site.timeScale : 1
         for device in site.devices {
             var byChannel: [String: Watched] = [:]
             for spec in device.channels {
                 var detector: ChannelDetector? = nil
                 if let kindName = device.detectorKind(for: spec), let kind = ChannelKind(rawValue: kindName) {
                     detector = ChannelDetector(channel: "\(device.name).\(spec.name)",
-                                               config: Self.detectorConfig(kind: kind, device: device, spec: spec))
+                                               config: Self.detectorConfig(kind: kind, device: device, spec: spec, site: site))
+                    if kind == .coldRoom {
+                        // The room's own controller status first; a status on another device when named.
+                        var sources = device.channels.filter { $0.role == .defrost }.map { "\(device.name).\($0.name)" }
+                        if let from = device.defrost?.from { sources = [from] }
+                        for source in sources { defrostListeners[source, default: []].append((device.name, spec.name)) }
+                    }
                 }
-                let thresholds = site.alerts.filter { $0.device == device.name && $0.channel == spec.name }.map {
+                var rules = site.alerts.filter { $0.device == device.name && $0.channel == spec.name }
+                if spec.role == .door && rules.isEmpty {
+                    // A door left open is an alert of its own, unless the farmer wrote a rule for it.
+                    rules.append(AlertRuleConfig(device: device.name, channel: spec.name, above: 0.5, forSeconds: Self.doorOpenAlert,
+                                                 severity: "warning",
+                                                 message: "The door of \(device.name) has been open for \(Int(Self.doorOpenAlert / 60)) minutes: close it before the room warms."))
+                }
+                let thresholds = rules.map {
                     ThresholdMonitor(rule: ThresholdRule(channel: "\(device.name).\(spec.name)", above: $0.above, below: $0.below,
                                                          duration: $0.forSeconds, severity: Severity(rawValue: $0.severity) ?? .warning,
                                                          message: $0.message, unit: spec.unit))
@@ -56,15 +78,34 @@ public struct AlertEngine: Sendable {
         }
     }
 
-    /// The detector settings the daemon uses for a channel (replay uses the same).
-    public static func detectorConfig(kind: ChannelKind, device: DeviceConfig, spec: ChannelSpec) -> DetectorConfig {
-        var config = DetectorConfig.defaults(for: kind, sampleInterval: Double(device.pollMS) / 1000)
+    /// A door status open this long raises a warning (unless the site has its own rule for the door).
+    public static let doorOpenAlert: Double = 600
+
+    /// The detector settings the daemon uses for a channel (replay uses the same): the kind's
+    /// defaults for the poll interval (or `sampleInterval`, for recorded data sampled otherwise), the
+    /// profile's unit, valid range and sentinels, the room's declared defrost cycle, and the farmer's
+    /// own limit (the lowest `above` rule on the channel) as the compressor-failure projection's limit.
+    public static func detectorConfig(kind: ChannelKind, device: DeviceConfig, spec: ChannelSpec, site: Site? = nil,
+                                      sampleInterval: Double? = nil) -> DetectorConfig {
+        let scale = site.map { $0.timeScale > 0 ? $0.timeScale : 1 } ?? 1
+        var config = DetectorConfig.defaults(for: kind, sampleInterval: sampleInterval ?? Double(device.pollMS) / 1000 * scale)
         config.unit = spec.unit
         if let valid = spec.valid {
             config.validMin = valid.lowerBound
             config.validMax = valid.upperBound
         }
         config.sentinels = spec.sentinels.map { RegisterCodec.engineering(raw: $0, channel: spec) }
+        if kind == .coldRoom, let declared = device.defrost, var defrost = config.defrost {
+            defrost.every = declared.every
+            defrost.duration = declared.duration
+            defrost.clockTimes = declared.clockTimes
+            defrost.learn = declared.learn
+            config.defrost = defrost
+        }
+        if kind == .coldRoom, let site, config.rise != nil {
+            let limits = site.alerts.filter { $0.device == device.name && $0.channel == spec.name }.compactMap(\.above)
+            if let lowest = limits.min() { config.rise?.limit = lowest }
+        }
         return config
     }
 
@@ -79,7 +120,7 @@ public struct AlertEngine: Sendable {
     /// The steady detector time of a sample.
     func steadyTime(_ sample: DeviceSample) -> Double {
         guard let anchor else { return sample.time }
-        return anchor.wall + (sample.monotonic - anchor.mono)
+        return anchor.wall + (sample.monotonic - anchor.mono) * timeScale
     }
 
     /// Feeds one poll through every detector and rule of its device; returns the events it caused.
@@ -87,6 +128,14 @@ public struct AlertEngine: Sendable {
     public mutating func process(_ sample: DeviceSample) -> [AlertEvent] {
         if anchor == nil { anchor = (sample.time, sample.monotonic) }
         let time = steadyTime(sample)
+        // Defrost status first: the room's temperature in the same poll is then judged knowing it.
+        if !defrostListeners.isEmpty {
+            for reading in sample.readings {
+                guard let listeners = defrostListeners["\(sample.device).\(reading.channel)"], reading.quality == .good,
+                      let v = reading.value else { continue }
+                for l in listeners { watched[l.device]?[l.channel]?.detector?.noteDefrost(active: v != 0, time: time) }
+            }
+        }
         guard var channels = watched[sample.device] else { return [] }
         var events: [AlertEvent] = []
         for reading in sample.readings {
@@ -97,14 +146,17 @@ public struct AlertEngine: Sendable {
                 value = RegisterCodec.engineering(raw: marker, channel: w.spec)
             }
             if var d = w.detector {
-                if let e = d.update(time: time, value: value).event { events.append(e) }
+                let o = d.update(time: time, value: value)
+                if let e = o.event { events.append(e) }
+                w.score = o.score
                 w.detector = d
             }
             // Farmer rules see only trustworthy values: an out-of-range reading is a sensor fault
             // (the detector reports it), not a temperature the produce experienced.
             let plain = reading.quality == .good ? reading.value : nil
+            let held = w.detector?.inKnownDefrost ?? false
             for i in w.thresholds.indices {
-                if let e = w.thresholds[i].update(time: time, value: plain) { events.append(e) }
+                if let e = w.thresholds[i].update(time: time, value: plain, held: held) { events.append(e) }
             }
             for i in w.spoilage.indices {
                 if let e = w.spoilage[i].update(time: time, value: plain) { events.append(e) }
@@ -118,6 +170,14 @@ public struct AlertEngine: Sendable {
             if e.phase == .raise { active[key] = (sample.device, e) } else { active.removeValue(forKey: key) }
         }
         return events
+    }
+
+    /// One watched channel as it stands after the last poll: the detector's score and open episode,
+    /// and whether a farmer rule on it is active. Nil for a channel nothing watches.
+    public func state(device: String, channel: String) -> (score: Double, alert: Bool, rules: Bool)? {
+        guard let w = watched[device]?[channel] else { return nil }
+        let rules = w.thresholds.contains { $0.active } || w.spoilage.contains { $0.raisedSince != nil }
+        return (w.score, w.detector?.isAlerting ?? false, rules)
     }
 
     /// The JSON of one event, for `…/alerts`.

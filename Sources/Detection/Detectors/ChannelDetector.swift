@@ -71,6 +71,10 @@ public struct ChannelDetector: Sendable {
         return (l.period, l.longest, l.phase)
     }
 
+    /// True when the last reading of a cold room fell inside a defrost that the controller's status, a
+    /// declared schedule or a locked learned schedule vouches for (not while the room is alerting).
+    public var inKnownDefrost: Bool { coldRoom?.knownDefrost ?? false }
+
     /// Tells a cold room's detector what its controller says about defrost (the value of a
     /// `role: defrost` channel: true while the heaters run). While such statuses keep coming (at least
     /// every 30 min) they decide what counts as a defrost, ahead of a declared or learned schedule.

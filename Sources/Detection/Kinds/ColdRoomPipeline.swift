@@ -3,7 +3,7 @@
 ///
 /// The schedule runs before the level and the projection because it decides whether this reading is
 /// part of a defrost (kept out of the level, no projection) — see `DefrostSchedule`. An excursion
-/// counts from 1 °C (or 2.5 noise scales) above the room's floor. Costs: see the components; about
+/// counts from 1 °C (or 3.5 noise scales: above the compressor cycling) above the room's floor. Costs: see the components; about
 /// three sorted-window pushes per reading.
 struct ColdRoomPipeline: Sendable {
     var noise: NoiseScale
@@ -15,6 +15,10 @@ struct ColdRoomPipeline: Sendable {
     var rise: RiseProjection?
     /// Whether the last reading was explained by a defrost.
     private(set) var explained = false
+    /// Whether the last reading was inside a defrost that a source vouches for (the controller's status,
+    /// a declared schedule or a locked learned one), not merely a warm excursion given the benefit of
+    /// the doubt: the farmer's threshold rules hold their count then, as a controller's alarm delay does.
+    private(set) var knownDefrost = false
     /// The room's usual noise scale, learned (time constant 2 h) only while nothing is wrong: the long
     /// window's own scale grows with a failure and would raise the thresholds that should catch it.
     private(set) var usualSigma = Double.nan
@@ -46,9 +50,17 @@ struct ColdRoomPipeline: Sendable {
             sigmaTime = time
         }
         let sigma = usualSigma.isFinite ? usualSigma : noise.sigma()
-        let defrost = schedule?.update(time: time, x: x, floor: floor.floor, threshold: max(1.0, 2.5 * sigma)) ?? false
+        // An excursion starts 3.5 noise scales above the floor: compressor cycling (a triangle of
+        // amplitude A has σ ≈ 0.74 A and its top ≈ 2.6 σ above the floor) must not count as one, or the
+        // cycles crowd the defrosts out of the learned excursions and nothing locks.
+        let threshold = max(1.0, 3.5 * sigma)
+        var defrost = schedule?.update(time: time, x: x, floor: floor.floor, threshold: threshold) ?? false
+        // Inside a defrost that a known schedule predicts, the heater explains any warming, also before
+        // the excursion has crossed its threshold (the projection would otherwise see the heater's rise).
+        if !defrost, schedule?.expectedDefrost(at: time) != nil { defrost = true }
         explained = defrost && !alerting
         let known = schedule?.isKnown(at: time) ?? false
+        knownDefrost = explained && known
         if level != nil {
             best.offer(level!.update(time: time, x: x, explained: explained, known: known, sigma: sigma), .deviation)
         }

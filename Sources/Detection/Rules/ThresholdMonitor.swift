@@ -40,9 +40,16 @@ public struct ThresholdMonitor: Sendable {
         raisedAt = snapshot.raisedAt ?? .nan
     }
 
-    /// Feeds one reading; returns an event on raise or clear.
-    public mutating func update(time: Double, value: Double?) -> AlertEvent? {
+    /// Feeds one reading; returns an event on raise or clear. `held`: the reading is inside a known
+    /// defrost of the room (`ChannelDetector.inKnownDefrost`); a breach then neither starts nor
+    /// continues a run (as a controller's alarm delay during and after defrost), and an open episode
+    /// is not cleared by it either.
+    public mutating func update(time: Double, value: Double?, held: Bool = false) -> AlertEvent? {
         guard let x = value, x.isFinite else { return nil }
+        if held {
+            if !active { breachSince = .nan }
+            return nil
+        }
         let breach = (rule.above.map { x > $0 } ?? false) || (rule.below.map { x < $0 } ?? false)
         if !active {
             guard breach else { breachSince = .nan; return nil }
