@@ -28,10 +28,10 @@ struct Replay: ParsableCommand {
     @Option(name: .long, help: "Channel kind: cold_room, soil_moisture, weight (or scale), generic.")
     var kind: String?
 
-    @Flag(name: .long, help: "Print each alert raise/clear message.")
+    @Flag(name: .long, help: "Print each alert raise/clear with its time and message.")
     var events = false
 
-    @Option(name: .long, help: "A site file: use the detector settings the daemon uses for --channel.")
+    @Option(name: .long, help: "A site file: judge as the daemon does for --channel (its detector settings and the farmer rules on it).")
     var config: String?
 
     @Option(name: .long, help: "With --config: the channel as device.channel, e.g. cold-room-1.temperature.")
@@ -62,8 +62,8 @@ struct Replay: ParsableCommand {
         return ChannelKind(rawValue: t)
     }
 
-    /// The daemon's own settings for `--channel` in `--config`, or nil without them.
-    private func siteConfig() throws -> (ChannelKind, DetectorConfig)? {
+    /// The site and channel named by `--config` and `--channel`, or nil without them.
+    private func siteChannel() throws -> (site: Site, device: DeviceConfig, spec: ChannelSpec, kind: ChannelKind?)? {
         guard let config, let channel else { return nil }
         let site: Site
         do { site = try ConfigLoader.loadSite(path: config) } catch {
@@ -71,20 +71,23 @@ struct Replay: ParsableCommand {
             throw ExitCode(1)
         }
         let parts = channel.split(separator: ".", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let device = site.devices.first(where: { $0.name == parts[0] }),
-              let spec = device.channels.first(where: { $0.name == parts[1] }) else {
+        guard parts.count == 2, let found = site.devices.first(where: { $0.name == parts[0] }),
+              let spec = found.channels.first(where: { $0.name == parts[1] }) else {
             Self.warn("no channel '\(channel)' in \(config); channels: \(site.devices.flatMap { d in d.channels.map { "\(d.name).\($0.name)" } }.joined(separator: ", "))")
             throw ExitCode(1)
         }
-        let kind = self.kind.flatMap(Self.parseKind) ?? device.detectorKind(for: spec).flatMap(ChannelKind.init(rawValue:)) ?? .generic
-        return (kind, AlertEngine.detectorConfig(kind: kind, device: device, spec: spec))
+        var device = found
+        if let kind = self.kind.flatMap(Self.parseKind) { device.detect[spec.name] = kind.rawValue }
+        if device.detectorKind(for: spec) == nil {
+            Self.warn("\(channel) has no anomaly detector in \(config) (add e.g. detect: { \(spec.name): cold_room } to the device, or pass --kind): replaying its farmer rules only")
+        }
+        return (site, device, spec, device.detectorKind(for: spec).flatMap(ChannelKind.init(rawValue:)))
     }
 
     func run() throws {
         let fm = FileManager.default
-        let fromSite = try siteConfig()
-        let forced = fromSite?.0 ?? kind.flatMap(Self.parseKind)
-        let detectorConfig = fromSite?.1
+        let fromSite = try siteChannel()
+        let forced = fromSite.map { $0.kind ?? .generic } ?? kind.flatMap(Self.parseKind)
         var isDir: ObjCBool = false
         _ = fm.fileExists(atPath: input, isDirectory: &isDir)
         let started = Date()
@@ -104,7 +107,7 @@ struct Replay: ParsableCommand {
                 let dst = outRoot.appendingPathComponent(item.output)
                 do {
                     try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    totalRows += try replayFile(src, to: dst, kind: item.kind, config: detectorConfig, label: item.input)
+                    totalRows += try replayFile(src, to: dst, kind: item.kind, site: fromSite, label: item.input)
                 } catch {
                     failures += 1
                     Self.warn("\(src.path): \(error.localizedDescription)")
@@ -121,7 +124,7 @@ struct Replay: ParsableCommand {
             }
             let k = forced ?? ReplayPlan.inferKind(path: src.path)
             do {
-                totalRows += try replayFile(src, to: dst, kind: k, config: detectorConfig, label: input)
+                totalRows += try replayFile(src, to: dst, kind: k, site: fromSite, label: input)
             } catch {
                 failures += 1
                 Self.warn("\(src.path): \(error.localizedDescription)")
@@ -134,11 +137,22 @@ struct Replay: ParsableCommand {
     }
 
     /// Replays one file; returns its row count. Throws only for I/O errors (unreadable file, unwritable output).
-    private func replayFile(_ src: URL, to dst: URL, kind: ChannelKind, config: DetectorConfig?, label: String) throws -> Int {
+    private func replayFile(_ src: URL, to dst: URL, kind: ChannelKind,
+                            site: (site: Site, device: DeviceConfig, spec: ChannelSpec, kind: ChannelKind?)?, label: String) throws -> Int {
         let data = try Data(contentsOf: src)
         let channel = self.channel ?? src.deletingPathExtension().lastPathComponent
-        let result = data.withUnsafeBytes { raw in
-            ReplayCSV.replay(bytes: raw.bindMemory(to: UInt8.self), kind: kind, config: config, channel: channel)
+        let result = data.withUnsafeBytes { raw -> ReplayCSV.Result in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            guard let site else { return ReplayCSV.replay(bytes: bytes, kind: kind, channel: channel) }
+            // The daemon's engine for that channel; windows counted in samples follow the recording's own
+            // interval when it was sampled otherwise than the site polls.
+            let recorded = ReplayCSV.estimateInterval(bytes)
+            let poll = Double(site.device.pollMS) / 1000
+            if let recorded, abs(recorded - poll) > 0.01 * poll {
+                Self.warn("\(label): recorded every \(NumberText.duration(recorded)), the site polls every \(NumberText.duration(poll)): judging as if polled every \(NumberText.duration(recorded))")
+            }
+            var judge = SiteReplayJudge(site: site.site, device: site.device, spec: site.spec, sampleInterval: recorded)
+            return ReplayCSV.replay(bytes: bytes, judge: &judge)
         }
         try Data(result.output).write(to: dst)
         var report = ""
@@ -149,10 +163,16 @@ struct Replay: ParsableCommand {
         print("\(label): \(result.rows) rows, kind \(kind.rawValue), \(raises) alert episodes, \(result.alertRows) alert rows, \(result.problems.count) problems")
         if events {
             for e in result.events {
-                print("  \(e.phase.rawValue) \(e.kind.rawValue) \(e.severity.rawValue) t=\(Int(e.time)): \(e.message)")
+                print("  \(Self.timestamp(e.time)) \(e.phase.rawValue) \(e.kind.rawValue) \(e.severity.rawValue): \(e.message)")
             }
         }
         return result.rows
+    }
+
+    /// `YYYY-MM-DD HH:MM:SS` (UTC), as in the input files.
+    static func timestamp(_ t: Double) -> String {
+        let iso = Timestamp.iso8601(t)  // 2026-03-01T06:26:00.000Z
+        return String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
     }
 
     private static func warn(_ text: String, newline: Bool = true) {

@@ -49,14 +49,22 @@ public enum ReplayCSV {
     public static func replay(
         bytes: UnsafeBufferPointer<UInt8>, kind: ChannelKind, config: DetectorConfig? = nil, channel: String = ""
     ) -> Result {
+        let cfg = config ?? DetectorConfig.defaults(for: kind, sampleInterval: estimateInterval(bytes))
+        var judge = DetectorJudge(detector: ChannelDetector(channel: channel, config: cfg))
+        return replay(bytes: bytes, judge: &judge)
+    }
+
+    /// Replays a whole CSV file's bytes through `judge` (the detector alone, or the daemon's whole alert
+    /// engine for a site's channel). With `judge.hasRuleColumn` the output has a fifth column, `rules`:
+    /// 1 while one of the site's farmer rules is active.
+    public static func replay<J: ReplayJudge>(bytes: UnsafeBufferPointer<UInt8>, judge: inout J) -> Result {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + bytes.count / 2 + 64)
         out.append(contentsOf: Array(outputHeader.utf8))
+        if judge.hasRuleColumn { out.append(contentsOf: Array(",rules".utf8)) }
         out.append(0x0A)
         var problems: [Problem] = []
         var events: [AlertEvent] = []
-        let cfg = config ?? DetectorConfig.defaults(for: kind, sampleInterval: estimateInterval(bytes))
-        var detector = ChannelDetector(channel: channel, config: cfg)
         var rows = 0
         var alertRows = 0
         var lineNo = 0
@@ -91,8 +99,8 @@ public enum ReplayCSV {
             out.append(0x2C)
             switch row {
             case .ok(let time, let value):
-                let o = detector.update(time: time, value: value)
-                if let e = o.event { events.append(e) }
+                let o = judge.judge(time: time, value: value)
+                events.append(contentsOf: o.events)
                 if value != nil {
                     out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]))
                 } else {
@@ -107,14 +115,17 @@ public enum ReplayCSV {
                 } else {
                     out.append(contentsOf: [0x30, 0x2C, 0x30])
                 }
+                if judge.hasRuleColumn { out.append(contentsOf: [0x2C, o.rules ? 0x31 : 0x30]) }
             case .badValue(let time, let text):
-                let o = detector.update(time: time, value: nil)
-                if let e = o.event { events.append(e) }
+                let o = judge.judge(time: time, value: nil)
+                events.append(contentsOf: o.events)
                 problems.append(Problem(line: lineNo, message: "unreadable value '\(text)'"))
                 out.append(contentsOf: [0x2C, 0x30, 0x2C, 0x30])
+                if judge.hasRuleColumn { out.append(contentsOf: [0x2C, o.rules ? 0x31 : 0x30]) }
             case .badTimestamp(let text):
                 problems.append(Problem(line: lineNo, message: "unreadable timestamp '\(text)' (expected YYYY-MM-DD HH:MM:SS)"))
                 out.append(contentsOf: [0x2C, 0x30, 0x2C, 0x30])
+                if judge.hasRuleColumn { out.append(contentsOf: [0x2C, 0x30]) }
             }
             out.append(0x0A)
         }
@@ -284,7 +295,7 @@ public enum ReplayCSV {
     }
 
     /// Median of the first positive timestamp differences (up to 32 rows), or nil.
-    static func estimateInterval(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
+    public static func estimateInterval(_ b: UnsafeBufferPointer<UInt8>) -> Double? {
         var times: [Double] = []
         var start = 0
         var line = 0
