@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The demo site: coop-edge-sim serves Firmware-Configs/sites/demo.yaml's devices on 127.0.0.1:1502,
 # a Mosquitto broker listens on 127.0.0.1:1883 (an already-running one is used as it is), the agent
-# polls, stores and publishes, and every message that reaches the broker is printed. Ctrl-C stops
-# every process this script started.
+# polls, stores and publishes, and what reaches the broker is printed as a person reads it
+# (scripts/demo-view.py). Time runs 120× faster for the simulator and for the agent's detectors and
+# rules: a defrost every 6 simulated hours, and cold room 2's compressor fails 3½ hours in (under two
+# real minutes) and is repaired an hour later, every 8 hours. Commands typed while it runs go to the
+# simulator (`fail cold-room-1`, `repair cold-room-1`, `set cold-room-1.temperature 12`, `values`).
+# Ctrl-C stops every process this script started.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=.build/debug
@@ -36,14 +40,29 @@ if port_open 1502; then
   echo "port 1502 is taken: stop whatever listens there (ss -ltnp 'sport = :1502') and run make demo again" >&2
   exit 1
 fi
-# Sixty-fold time: a compressor cycle takes 20 s instead of 20 minutes. stdin stays open for commands.
-tail -f /dev/null | $BIN/coop-edge-sim --site "$SITE" --speed 60 > demo-state/sim.log 2>&1 &
+SPEED=120
+rm -f demo-state/sim.in && mkfifo demo-state/sim.in
+# The simulator's stdin stays open (tail) so commands typed below reach it through the fifo.
+tail -f demo-state/sim.in | $BIN/coop-edge-sim --site "$SITE" --speed $SPEED \
+  --at "210m fail cold-room-2" --at "270m repair cold-room-2" --repeat 8h > demo-state/sim.log 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do port_open 1502 && port_open 1883 && break; sleep 0.1; done
-mosquitto_sub -h 127.0.0.1 -p 1883 -t 'coop/#' -v &
+if ! port_open 1502; then
+  echo "the simulator did not start:" >&2; cat demo-state/sim.log >&2; exit 1
+fi
+mosquitto_sub -h 127.0.0.1 -p 1883 -t 'coop/#' -v | python3 scripts/demo-view.py $SPEED &
 pids+=($!)
+# The simulator's scheduled events and its answers to typed commands.
+tail -n +1 -f demo-state/sim.log | grep --line-buffered -E '^(at |ok|error)' | sed -u 's/^/simulator: /' &
 $BIN/coop-edge check-config "$SITE" || exit 1
-$BIN/coop-edge run --config "$SITE" &
+$BIN/coop-edge run --config "$SITE" --time-scale $SPEED 2> demo-state/agent.log &
 pids+=($!)
-echo "demo running: readings print below as they reach the broker. Ctrl-C to stop."
-wait "${pids[-1]}"
+agent=$!
+echo "demo running (agent log: demo-state/agent.log). Cold room 2's compressor fails in about 2 minutes."
+echo "Type a simulator command (fail cold-room-1, repair cold-room-1, values) and Enter; Ctrl-C to stop."
+if [ -t 0 ]; then
+  while kill -0 $agent 2>/dev/null && read -r line; do
+    [ -n "$line" ] && echo "$line" > demo-state/sim.in
+  done
+fi
+wait $agent

@@ -5,12 +5,44 @@ enum ControlReader {
     static func start(model: SimulationModel) {
         let thread = Thread {
             while let line = readLine() {
-                let reply = model.command(line.trimmingCharacters(in: .whitespaces))
-                print(reply)
-                fflush(nil)
+                emit(model.command(line.trimmingCharacters(in: .whitespaces)))
             }
         }
         thread.name = "sim-control"
         thread.start()
+    }
+
+    /// Runs `commands` (simulated seconds from the start, command) on a thread of its own, repeating
+    /// the schedule every `every` simulated seconds when set; prints each as `at TIME: COMMAND -> reply`.
+    static func schedule(model: SimulationModel, commands: [(Double, String)], every: Double?, speed: Double) {
+        let ordered = commands.sorted { $0.0 < $1.0 }
+        let start = Date().timeIntervalSince1970
+        let thread = Thread {
+            var round = 0.0
+            repeat {
+                for (t, command) in ordered {
+                    let due = start + (round + t) / max(speed, 0.001)
+                    let wait = due - Date().timeIntervalSince1970
+                    if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                    let reply = model.command(command)
+                    emit("at \(Self.clock(round + t)) simulated: \(command) -> \(reply)")
+                }
+                round += every ?? 0
+            } while every != nil
+        }
+        thread.name = "sim-schedule"
+        thread.start()
+    }
+
+    /// One line straight to standard output. Not through stdio: flushing it (fflush(NULL)) from one
+    /// thread waits for stdin's lock, which the reader thread holds while blocked in readLine.
+    static func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// "5h30m" for a simulated time in seconds.
+    static func clock(_ seconds: Double) -> String {
+        let m = Int(seconds / 60)
+        return m % 60 == 0 ? "\(m / 60)h" : "\(m / 60)h\(m % 60)m"
     }
 }

@@ -72,11 +72,16 @@ final class SimulationModel: @unchecked Sendable {
         switch ch.spec.kind {
         case "temperature" where ch.base < 10:
             if let failed = device.compressorFailedAt {
-                return ch.base + 0.25 * (now - failed) * speed / 60 + noise  // warming without the compressor
+                // Without the compressor the air warms towards the hall's 28 °C with a time constant of
+                // 90 minutes: about 0.27 °C a minute at first, slower as it nears the hall.
+                let minutes = (now - failed) * speed / 60
+                return ch.base + (28 - ch.base) * (1 - exp(-minutes / 90)) + noise
             }
-            // Compressor cycling: a 20-minute sawtooth of ±1 °C around the set point.
+            // Compressor cycling: a 20-minute sawtooth of ±1 °C around the set point, and a defrost
+            // every 6 hours (each room at its own hour): heaters for 20 minutes, +2.5 °C, then pull-down.
             let phase = t.truncatingRemainder(dividingBy: 1200) / 1200
-            return ch.base + (phase < 0.7 ? phase / 0.7 : (1 - phase) / 0.3) * 2 - 1 + noise
+            let cycling = (phase < 0.7 ? phase / 0.7 : (1 - phase) / 0.3) * 2 - 1
+            return ch.base + cycling + Self.defrostWarmth(t + Double(device.config.slave) * 5400) + noise
         case "temperature": return ch.base + 3 * sin(2 * .pi * t / 86_400) + noise
         case "humidity": return min(100, ch.base + 2 * sin(2 * .pi * t / 1200) + noise * 5)
         case "soil_moisture": return max(0, ch.base - (t.truncatingRemainder(dividingBy: 43_200)) / 3600 * 0.4 + noise)
@@ -85,6 +90,15 @@ final class SimulationModel: @unchecked Sendable {
             return ch.base + Double(sacks) * 50 + noise
         default: return ch.base + noise
         }
+    }
+
+    /// Degrees above the set-point from a defrost every 6 h (starting 1 h in): the heaters warm the air
+    /// 2.5 °C over 10 minutes and hold it for 10 more; the compressor then pulls it down in about 10.
+    static func defrostWarmth(_ t: Double) -> Double {
+        let into = (t - 3600).truncatingRemainder(dividingBy: 6 * 3600)
+        guard into >= 0 else { return 0 }
+        if into < 1200 { return 2.5 * min(1, into / 600) }
+        return 2.5 * exp(-(into - 1200) / 240)
     }
 
     /// Encodes the current values of the device at `slave` into `write(function, address, words)`.

@@ -18,9 +18,11 @@ struct SimulatorCommand: ParsableCommand {
           set DEVICE.CHANNEL VALUE   serve a fixed value (engineering units)
           release DEVICE.CHANNEL     back to the simulated value
           sentinel DEVICE.CHANNEL    serve the profile's first 'no reading' sentinel
-          fail DEVICE                the cold room's compressor fails: it warms ~0.25 °C a minute
+          fail DEVICE                the cold room's compressor fails: it warms ~0.27 °C a minute at first, towards 28 °C
           repair DEVICE              the compressor runs again
           values                     print every served value as JSON
+        The same commands can run on a schedule in simulated time (--at), e.g. for a demo:
+          --at "210m fail cold-room-2" --at "5h repair cold-room-2" --repeat 8h
         """)
 
     @Option(help: "The site file whose devices to serve.") var site: String
@@ -28,8 +30,25 @@ struct SimulatorCommand: ParsableCommand {
     @Option(help: "Seed for the simulated values; the same seed serves the same values.") var seed: UInt64 = 1
     @Flag(help: "Hold every value at its initial (seeded) value, so a test can compare exactly.") var hold = false
     @Option(help: "Time runs this many times faster than real time (compressor cycles, drying soil).") var speed: Double = 1
+    @Option(help: ArgumentHelp("Run a command at a simulated time, e.g. \"210m fail cold-room-2\" (repeatable).", valueName: "TIME COMMAND"))
+    var at: [String] = []
+    @Option(help: "Repeat the --at schedule with this simulated period, e.g. 8h.") var `repeat`: String?
     @Option(help: "Serve only this bus.") var bus: String?
     @Option(help: "Listen on this port instead of the one in the site file (one bus only).") var port: Int?
+
+    func validate() throws {
+        for entry in at {
+            let parts = entry.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, ConfigLoader.duration(parts[0]) != nil else {
+                throw ValidationError("--at '\(entry)': give a simulated time and a command, e.g. \"210m fail cold-room-2\"")
+            }
+        }
+        if let r = `repeat` {
+            guard let period = ConfigLoader.duration(r), period > 0 else { throw ValidationError("--repeat '\(r)' is not a duration such as 8h") }
+            let last = at.compactMap { ConfigLoader.duration(String($0.split(separator: " ").first ?? "")) }.max() ?? 0
+            if last >= period { throw ValidationError("--repeat \(r) must be longer than the last --at time") }
+        }
+    }
 
     func run() throws {
         let site: Site
@@ -57,6 +76,14 @@ struct SimulatorCommand: ParsableCommand {
         print("values \(model.valuesJSON())")
         fflush(nil)
         ControlReader.start(model: model)
+        let schedule = at.compactMap { entry -> (Double, String)? in
+            let parts = entry.split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let t = ConfigLoader.duration(parts[0]) else { return nil }
+            return (t, parts[1])
+        }
+        if !schedule.isEmpty {
+            ControlReader.schedule(model: model, commands: schedule, every: `repeat`.flatMap(ConfigLoader.duration), speed: speed)
+        }
         server.serve()
     }
 }

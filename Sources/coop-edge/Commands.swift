@@ -12,13 +12,16 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var site: SiteOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
+    @Option(help: .hidden) var timeScale: Double = 1  // demos: detectors and rules on a simulator's --speed clock
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level '\(logLevel)'") }
+        guard timeScale >= 1, timeScale <= 3600 else { throw ValidationError("--time-scale must be between 1 and 3600") }
     }
 
     func run() async throws {
-        let site = try site.loadSite()
+        var site = try site.loadSite()
+        site.timeScale = timeScale
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -26,6 +29,9 @@ struct Run: AsyncParsableCommand {
             return h
         }
         let logger = Logger(label: "coop-edge")
+        if timeScale != 1 {
+            logger.warning("demo clock: detectors and farmer rules see time run \(timeScale)× faster than the wall clock; never use this on a real site")
+        }
         do {
             try await CoopEdgeAgent.run(site: site, logger: logger)
         } catch {
