@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench sweep clean
 
 deps:
 	@scripts/install-deps.sh
@@ -26,6 +26,13 @@ test: deps
 bench: deps
 	$(SWIFT) build -j $(JOBS) -c release
 	.build/release/coop-edge-bench
+
+## Issue 8's proof on rooms nobody tuned on: generated channel-weeks of every kind, scored per physics
+## band (release build). Override with `make sweep SWEEP_ARGS="--rooms 300 --seed 11,12"`.
+SWEEP_ARGS ?= --rooms 150 --seed 101,202
+sweep: deps
+	$(SWIFT) build -j $(JOBS) -c release --product coop-edge-bench
+	.build/release/coop-edge-bench sweep $(SWEEP_ARGS)
 
 clean:
 	rm -rf .build demo-state

@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "IOThread", swiftSettings: strict),
         .target(name: "EdgeCore", swiftSettings: strict),
         .target(name: "Detection", dependencies: ["EdgeCore"], swiftSettings: strict),
+        // Synthetic labelled traces drawn from wide physics ranges, a scorer that matches
+        // tools/score_traces.py, and the sweep that proves the detector on rooms it was not tuned on.
+        .target(name: "TraceLab", dependencies: ["Detection", "EdgeCore"], swiftSettings: strict),
         .target(name: "Config", dependencies: ["EdgeCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         .target(name: "Modbus", dependencies: ["EdgeCore", "CModbus", "CPlatform", "IOThread"], swiftSettings: strict),
         .target(name: "Outbox", dependencies: ["EdgeCore", "CSQLite", "IOThread"], swiftSettings: strict),
@@ -69,12 +72,12 @@ let package = Package(
         .target(name: "CMallocCounter"),
         .executableTarget(
             name: "coop-edge-bench",
-            dependencies: ["EdgeCore", "Detection", "Outbox", "CMallocCounter"],
+            dependencies: ["EdgeCore", "Detection", "Outbox", "CMallocCounter", "TraceLab"],
             swiftSettings: strict
         ),
 
         .testTarget(name: "EdgeCoreTests", dependencies: ["EdgeCore"], swiftSettings: strict),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EdgeCore"], swiftSettings: strict),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "EdgeCore", "TraceLab"], swiftSettings: strict),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "EdgeCore"], swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -2,9 +2,14 @@
 //   == Detection  ns per sample per channel, mallocs per sample, memory per channel, replay rows/s
 //   == Outbox     commits per second, bytes written to disk per reading
 //   == Pipeline   readings/s simulator → agent → broker, agent CPU µs per reading, backlog drain rate
+//   sweep      the trace sweep of issue 8 (see SweepCommand); not part of the default run
 import Foundation
 
 let only = CommandLine.arguments.dropFirst().first
+if only == "sweep" {
+    SweepCommand.run(Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
+}
 if only == nil || only == "detection" { DetectionBenchmarks.run() }
 if only == nil || only == "outbox" { await OutboxBenchmarks.run() }
 if only == nil || only == "pipeline" {

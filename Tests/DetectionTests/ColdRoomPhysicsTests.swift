@@ -57,12 +57,7 @@ struct ColdRoomPhysicsTests {
           ])
     func quiet(room: Room) {
         let r = Self.run(room, Self.series(room, days: 7, seed: 3))
-        // Known: in the 40-min-defrost room and the coarse freezer a defrost is still taken for a failure
-        // once or twice in the first days (not yet understood; see the hand-off note).
-        let known = room.defrostLength == 40 * 60 && room.interval == 60 || room.quantum > 0
-        withKnownIssue(isIntermittent: true) {
-            #expect(r.raises.isEmpty, "raised: \(r.raises.map { "\(Int(($0.time - t0) / 3600)) h \($0.message)" })")
-        } when: { known }
+        #expect(r.raises.isEmpty, "raised: \(r.raises.map { "\(Int(($0.time - t0) / 3600)) h \($0.message)" })")
     }
 
     @Test("a compressor failure between defrosts is alerted before the room reaches its limit",

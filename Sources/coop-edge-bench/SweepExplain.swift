@@ -1,0 +1,47 @@
+import Detection
+import Foundation
+import TraceLab
+
+/// `coop-edge-bench sweep --explain --kind K`: for tuning, lists the raises that touch no fault
+/// window (false alerts) and the windows missed, with the physics of their trace.
+enum SweepExplain {
+    static func run(kind: ChannelKind, rooms: Int, seeds: [UInt64], days: Double) {
+        var falseKinds: [String: Int] = [:]
+        for seed in seeds {
+            for index in 0..<rooms {
+                let t = TraceGenerator.trace(kind: kind, seed: seed, index: index, days: days)
+                var d = ChannelDetector(channel: t.name, config: t.config)
+                var alert = [Bool](repeating: false, count: t.count)
+                var raises: [(Int, AlertEvent)] = []
+                for i in 0..<t.count {
+                    let o = d.update(time: t.time(at: i), value: t.values[i])
+                    alert[i] = o.alert && t.values[i] != nil
+                    if let e = o.event, e.phase == .raise { raises.append((i, e)) }
+                }
+                let grace = 5 * t.sensor.interval
+                if kind == .coldRoom, case .coldRoom(let p) = t.physics {
+                    let l = d.learnedDefrost
+                    print("LOCK \(t.name) true every \(String(format: "%.2f", p.defrostEvery / 3600)) h dur \(Int(p.defrostDuration / 60)) m; learned \(l.map { "\(String(format: "%.2f", $0.period / 3600)) h longest \(Int($0.longest / 60)) m" } ?? "none")")
+                }
+                let desc = "\(t.name) dt=\(Int(t.sensor.interval)) q=\(t.sensor.quantum) \(t.physics)"
+                for (i, e) in raises {
+                    let time = t.time(at: i)
+                    let inWindow = t.labels.contains { time >= $0.start - 1 && time <= $0.end + grace }
+                    if !inWindow {
+                        falseKinds[e.kind.rawValue, default: 0] += 1
+                        if case .coldRoom(let p) = t.physics {
+                            let into = (time - t.start - p.defrostPhase).truncatingRemainder(dividingBy: p.defrostEvery)
+                            print("   \(Int(into / 60)) min after a defrost start (lasts \(Int(p.defrostDuration / 60)) min); lock now \(d.learnedDefrost.map { "\(Int($0.longest / 60)) m" } ?? "none")")
+                        }
+                        print("FALSE seed \(seed) \(String(format: "%.1f", (time - t.start) / 3600)) h \(e.kind.rawValue): \(e.message)\n   \(desc)")
+                    }
+                }
+                for l in t.labels {
+                    let hit = (0..<t.count).contains { alert[$0] && t.time(at: $0) >= l.start && t.time(at: $0) <= l.end + grace }
+                    if !hit { print("MISS seed \(seed) \(l.kind.rawValue) at \(String(format: "%.1f", (l.start - t.start) / 3600)) h for \(String(format: "%.1f", (l.end - l.start) / 3600)) h\n   \(desc)") }
+                }
+            }
+        }
+        print("false raises by kind: \(falseKinds)")
+    }
+}
