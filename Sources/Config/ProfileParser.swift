@@ -34,6 +34,7 @@ extension ConfigLoader {
         let slave = top.int("slave", range: 0...247)
         let maxPerRead = top.int("max_registers_per_read", range: 1...125) ?? 125
         var channels: [ChannelSpec] = []
+        var addressNodes: [String: Node] = [:]  // channel name → its 'address' node, for overlap errors
         guard let list = top.node("channels") else { top.missing("channels"); return nil }
         guard case .mapping(let mapping) = list else {
             r.report(list, "channels", "'channels' must be a mapping of channel name to register, not \(kind(list))")
@@ -97,6 +98,17 @@ extension ConfigLoader {
                 r.report(f.node("role"), f.sub("role"), "a status channel (role) is a bit or an integer register (non-zero = on), not \(type.rawValue)")
             }
             guard let function, let address, let type else { continue }
+            // Two channels on the same registers read each other's bits: humidity at temperature's
+            // address gave "89.3 °C [out_of_range]", an i32 over another gave -19557993 kg.
+            let span = address..<(address + (function.isBit ? 1 : type.registerCount))
+            if span.upperBound <= 65536, let other = channels.first(where: { $0.function == function && $0.address + $0.count <= 65536 && $0.address < span.upperBound && span.lowerBound < $0.address + $0.count }) {
+                let table = function.isBit ? "\(function.rawValue) \(address)" : "\(function.rawValue) registers \(span.lowerBound)…\(span.upperBound - 1)"
+                let theirs = other.count == 1 ? "\(other.address)" : "\(other.address)…\(other.address + other.count - 1)"
+                r.report(f.node("address"), f.sub("address"),
+                         "'\(channelName)' (\(table)) overlaps '\(other.name)' (\(other.function.rawValue) \(theirs), line \(addressNodes[other.name]?.mark?.line ?? 0)): each register belongs to one channel — check the datasheet's register map")
+                continue
+            }
+            addressNodes[channelName] = f.node("address")
             channels.append(ChannelSpec(name: channelName, function: function, address: address, type: type, order: order,
                                         scale: scale == 0 ? 1 : scale, offset: f.double("offset") ?? 0, unit: f.string("unit") ?? "",
                                         kind: f.string("kind") ?? "generic", valid: valid, sentinels: sentinels,
