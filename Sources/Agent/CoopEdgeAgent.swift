@@ -26,9 +26,13 @@ public enum CoopEdgeAgent {
                 "undelivered": "readings still in the old file are not sent; `sqlite3 \(damage.movedTo) .recover` may get them back",
             ])
         }
+        if let note = await outbox.upgradeNote {
+            logger.notice("\(note)", metadata: ["path": "\(site.storage.path)"])
+        }
         let stats = try await outbox.stats()
         logger.info("outbox open", metadata: ["path": "\(site.storage.path)", "pending": "\(stats.pendingReadings + stats.pendingAlerts)",
-                                             "durability": "\(site.storage.durability.rawValue)"])
+                                             "durability": "\(site.storage.durability.rawValue)",
+                                             "commit_delay": "\(site.storage.commitDelay) s"])
         let options = try mqttOptions(for: site)
         let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger)
         let queue = SampleQueue()

@@ -7,6 +7,10 @@ public import ServiceLifecycle
 
 /// Moves committed messages from the outbox to the broker and deletes them once acknowledged.
 ///
+/// It sees a poll only once the recorder has committed it (after the commit delay), so nothing
+/// reaches the broker that a crash could take back. Acknowledgements go to the outbox, which deletes
+/// them in batches with its next commit.
+///
 /// At most `maxInflight` messages are handed to libmosquitto at a time (its own queue is in
 /// memory and unbounded: FIELD-NOTES.md). Each lane is read in id order from a cursor; alerts go
 /// ahead of readings. A row is deleted only when its PUBACK arrives. Messages handed over while
@@ -23,6 +27,8 @@ public actor Publisher: Service {
     private let signals: AsyncStream<Signal>
     private let signalContinuation: AsyncStream<Signal>.Continuation
     private let maxInflight: Int
+    /// Stored polls become `…/{device}/state` messages here, as they are read for publishing.
+    private let render: PollRenderer
     /// Readings older than this when published carry `"historical": true`.
     public static let historicalAfter: Double = 60
     public static let staleAfter: Double = 120
@@ -36,6 +42,9 @@ public actor Publisher: Service {
     private var inflight: [Int32: (id: Int64, lane: Lane, sent: ContinuousClock.Instant)] = [:]
     private var rejectedTotal = 0
     private var acked: [Int64] = []
+    /// An alert is among `acked`: its row is deleted at once rather than with the next commit, so a
+    /// kill cannot make the broker see an alert twice (readings may come twice; the key drops them).
+    private var ackedAlert = false
     private var lastFailure: String?
     /// The last libmosquitto warning logged while connected (each distinct one is logged once in a row).
     private var lastProblem: String?
@@ -49,6 +58,8 @@ public actor Publisher: Service {
         self.logger = logger
         self.maxInflight = max(1, options.maxInflight)
         self.client = MQTTClient(options: options)
+        let siteName = site.site
+        self.render = { sample, seq in (site.stateTopic(device: sample.device), StatePayload.encode(sample, seq: seq, site: siteName)) }
         (signals, signalContinuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .unbounded)
     }
 
@@ -132,6 +143,7 @@ public actor Publisher: Service {
         case .mqtt(.published(let mid)):
             if let entry = inflight.removeValue(forKey: mid) {
                 acked.append(entry.id)
+                if entry.lane == .alerts { ackedAlert = true }
                 ackedTotal += 1
             }
         case .tick:
@@ -141,7 +153,8 @@ public actor Publisher: Service {
         case .newData:
             exhausted = false
         }
-        // Batch deletions: one transaction per 64 acks, or per tick when traffic is light.
+        // Hand acknowledgements to the outbox in groups (one hop per 64, or per tick when traffic is
+        // light); it deletes them with its next commit, not one transaction per PUBACK.
         if acked.count >= 64 || (!acked.isEmpty && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
         await fillWindow()
     }
@@ -180,10 +193,13 @@ public actor Publisher: Service {
         guard !acked.isEmpty else { return }
         let ids = acked
         acked.removeAll(keepingCapacity: true)
-        do { try await outbox.acknowledge(ids) }
+        let promptly = ackedAlert
+        ackedAlert = false
+        do { try await outbox.acknowledge(ids, promptly: promptly) }
         catch {
             // Kept, and tried again on the next tick: the broker has these, the rows must go.
             acked.append(contentsOf: ids)
+            if promptly { ackedAlert = true }
             logger.error("could not mark delivered messages; retrying", metadata: ["error": "\(error)"])
         }
     }
@@ -198,7 +214,7 @@ public actor Publisher: Service {
             var batch: [StoredMessage] = []
             do {
                 batch = try await outbox.pending(lane: .alerts, after: cursor[.alerts] ?? 0, limit: room)
-                if batch.isEmpty { batch = try await outbox.pending(lane: .readings, after: cursor[.readings] ?? 0, limit: room) }
+                if batch.isEmpty { batch = try await outbox.pending(lane: .readings, after: cursor[.readings] ?? 0, limit: room, render: render) }
             } catch {
                 logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
                 return
@@ -262,6 +278,7 @@ public actor Publisher: Service {
                     if mid == offlineMID { break }
                     if let entry = inflight.removeValue(forKey: mid) {
                         acked.append(entry.id)
+                        if entry.lane == .alerts { ackedAlert = true }
                         ackedTotal += 1
                     }
                 } else if case .mqtt(.disconnected) = s {

@@ -8,9 +8,14 @@ public import ServiceLifecycle
 
 /// Commits every poll to the outbox before anything publishes it (ARCHITECTURE.md, invariant 1).
 ///
-/// Samples that arrive together are committed in one transaction (fewer flash writes per reading);
-/// each gets the device's next sequence number, kept in the same transaction so numbering
-/// survives restarts. It stops when the polling stream ends, after committing all of it.
+/// Polls are committed in batches: a poll waits in memory up to the site's commit delay
+/// (`storage.commit_delay`, 2 s by default), and everything that arrived meanwhile goes into one
+/// transaction, so the card is written once per delay instead of once per poll. The publisher only
+/// sees a poll after its commit: the delay is added to every reading's latency, and it bounds what a
+/// killed agent loses (the polls not yet committed; the next start says so in the log). An alert
+/// does not wait: a batch that raised or cleared one commits at once. Each poll gets its device's next
+/// sequence number (`Outbox.beginNumbering` says where numbering goes on, so no number is used twice).
+/// It stops when the polling stream ends, after committing all of it.
 public struct Recorder: Service {
     private let site: Site
     private let outbox: Outbox
@@ -29,10 +34,16 @@ public struct Recorder: Service {
     public static let baselineKey = "alert-engine"
     public static let baselineEvery: Duration = .seconds(300)
 
+    /// How often the recorder looks at its commit deadline while no poll arrives.
+    static func tick(for delay: Double) -> Duration? {
+        delay > 0 ? .milliseconds(Int64(min(200, max(10, delay * 100)))) : nil
+    }
+
     public func run() async throws {
-        var sequences = try await outbox.sequences()
-        // Above every number a damaged, moved-aside outbox held, when its numbers were unreadable.
-        let floor = try await outbox.sequenceFloor()
+        let numbering = try await outbox.beginNumbering()
+        reportPreviousRun(numbering)
+        var sequences = numbering.last
+        let floor = numbering.floor
         var engine = AlertEngine(site: site)
         if let saved = try await outbox.loadState(Self.baselineKey) {
             let restored = engine.restore(saved)
@@ -42,48 +53,54 @@ public struct Recorder: Service {
         var alertSeq: UInt64 = sequences["/alerts"] ?? floor
         var lastRetention = ContinuousClock.now.advanced(by: .seconds(-3600))
         var committed = 0
-        var carry: [DeviceSample] = []  // polls whose commit failed (disk full): kept and retried
-        /// Commits one batch (with what an earlier failed commit left), and does the periodic upkeep.
-        func record(_ fresh: [DeviceSample], _ dropped: Int) async {
-            let batch = carry + fresh
-            if dropped > 0 {
-                logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
-            }
-            var messages: [NewMessage] = []
-            var touched: [String: UInt64] = [:]
-            var next = sequences
-            var nextAlertSeq = alertSeq
-            let engineBefore = engine
-            for sample in batch {
-                let seq = (next[sample.device] ?? floor) + 1
-                next[sample.device] = seq
-                touched[sample.device] = seq
-                messages.append(NewMessage(lane: .readings, topic: site.stateTopic(device: sample.device),
-                                           payload: StatePayload.encode(sample, seq: seq, site: site.site), created: sample.time))
+        let delay = Duration.milliseconds(Int64(site.storage.commitDelay * 1000))
+        // What waits for the next commit: numbered polls, alert messages, and since when.
+        var polls: [PollRecord] = []
+        var messages: [NewMessage] = []
+        var waitingSince: ContinuousClock.Instant? = nil
+        var alertsWaiting = false
+        var retryAt: ContinuousClock.Instant? = nil
+
+        /// Numbers the fresh polls and runs them through the detectors.
+        func take(_ fresh: [DeviceSample]) {
+            guard !fresh.isEmpty else { return }
+            if waitingSince == nil { waitingSince = .now }
+            for sample in fresh {
+                let seq = (sequences[sample.device] ?? floor) + 1
+                sequences[sample.device] = seq
+                polls.append(PollRecord(sample: sample, seq: seq))
                 // Alerts go into the same transaction, in the lane that leaves ahead of the backlog.
                 let events = engine.process(sample)
                 for e in events {
-                    nextAlertSeq += 1
+                    alertSeq += 1
                     messages.append(NewMessage(lane: .alerts, topic: site.alertsTopic,
-                                               payload: engine.eventPayload(e, device: sample.device, seq: nextAlertSeq), created: sample.time))
+                                               payload: engine.eventPayload(e, device: sample.device, seq: alertSeq), created: sample.time))
                     logger.notice("alert \(e.phase.rawValue): \(e.message)", metadata: ["channel": "\(e.channel)", "kind": "\(e.kind.rawValue)"])
                 }
                 if !events.isEmpty {
                     messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: sample.time),
                                                retain: true, created: sample.time))
+                    alertsWaiting = true
                 }
             }
-            if nextAlertSeq != alertSeq { touched["/alerts"] = nextAlertSeq }
+        }
+
+        /// Commits what waits, in one transaction. False when it could not (it stays for a retry).
+        func commit() async -> Bool {
+            guard !polls.isEmpty || !messages.isEmpty else { return true }
             // An alert raised or cleared: the engine's state goes into the same transaction, so a
             // restart (a crash, the watchdog) finds the episode exactly as published.
-            let state = nextAlertSeq != alertSeq ? [Self.baselineKey: engine.snapshot()] : [:]
+            let state = alertsWaiting ? [Self.baselineKey: engine.snapshot()] : [:]
             do {
-                try await outbox.append(messages, sequences: touched, state: state)
-                sequences = next
-                alertSeq = nextAlertSeq
-                carry.removeAll()
-                committed += messages.count
+                try await outbox.append(messages, polls: polls, sequences: alertsWaiting ? ["/alerts": alertSeq] : [:], state: state)
+                committed += polls.count
+                polls.removeAll(keepingCapacity: true)
+                messages.removeAll(keepingCapacity: true)
+                waitingSince = nil
+                alertsWaiting = false
+                retryAt = nil
                 onCommit()
+                return true
             } catch {
                 if error.code == .diskFull {
                     // The card is full: make room by dropping the oldest undelivered readings
@@ -95,10 +112,26 @@ public struct Recorder: Service {
                         logger.critical("disk full and no room could be freed", metadata: ["error": "\(error)"])
                     }
                 }
-                logger.error("could not store readings; holding them in memory and retrying", metadata: ["error": "\(error)", "polls": "\(batch.count)"])
-                carry = Array(batch.suffix(queue.capacity))
-                engine = engineBefore  // the same polls go through the detectors again on retry
+                logger.error("could not store readings; holding them in memory and retrying", metadata: ["error": "\(error)", "polls": "\(polls.count)"])
+                if polls.count > queue.capacity {
+                    let excess = polls.count - queue.capacity
+                    polls.removeFirst(excess)
+                    logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(excess)"])
+                }
+                retryAt = ContinuousClock.now.advanced(by: max(delay, .seconds(1)))
+                return false
             }
+        }
+
+        /// Commits when the oldest waiting poll has waited the commit delay, or an alert waits.
+        func commitIfDue() async {
+            if let retryAt, ContinuousClock.now < retryAt { return }
+            guard let since = waitingSince else { return }
+            if alertsWaiting || since.duration(to: .now) >= delay { _ = await commit() }
+        }
+
+        /// The periodic upkeep: a health line, detector baselines, retention.
+        func upkeep() async {
             if lastBaselineSave.duration(to: .now) > Self.baselineEvery {
                 lastBaselineSave = .now
                 // A health line an installer can read in `journalctl -u coop-edge`.
@@ -125,18 +158,53 @@ public struct Recorder: Service {
                 }
             }
         }
-        await queue.consume { fresh, dropped in await record(fresh, dropped) }
-        if !carry.isEmpty {
-            // The last commit failed (a full or read-only card) and polling has ended: one more try,
-            // then say how many polls are given up rather than losing them in silence.
-            await record([], 0)
-            if !carry.isEmpty {
-                logger.critical("polls that could not be stored are lost at shutdown", metadata: ["polls": "\(carry.count)"])
+
+        await queue.consume(tick: Self.tick(for: site.storage.commitDelay)) { fresh, dropped in
+            if dropped > 0 {
+                logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
             }
+            take(fresh)
+            await commitIfDue()
+            await upkeep()
+        }
+        // Polling has ended: commit what waits now. If that fails (a full or read-only card), one more
+        // try, then say how many polls are given up rather than losing them in silence.
+        if !(await commit()), !(await commit()) {
+            logger.critical("polls that could not be stored are lost at shutdown", metadata: ["polls": "\(polls.count)"])
         }
         do { try await outbox.saveState(Self.baselineKey, engine.snapshot()) }
         catch { logger.warning("could not save detector baselines", metadata: ["error": "\(error)"]) }
         logger.info("recorder drained", metadata: ["committed": "\(committed)"])
+    }
+
+    /// Says how the previous run ended and what that cost: a run that did not stop cleanly lost the
+    /// polls it had not committed yet — at most one commit delay of them.
+    private func reportPreviousRun(_ numbering: Numbering) {
+        let delay = site.storage.commitDelay
+        // What one commit delay holds at this site's poll rates: the most a kill can lose.
+        var polls = 0.0, readings = 0.0
+        let window = delay + (delay > 0 ? 0.2 : 0)  // the delay, plus one tick of the commit deadline
+        for d in site.devices {
+            let n = (window / (Double(d.pollMS) / 1000)).rounded(.up) + 1  // and the poll under way
+            polls += n
+            readings += n * Double(max(1, d.channels.count))
+        }
+        switch numbering.previousRun {
+        case .clean:
+            logger.info("previous run stopped cleanly; numbering goes on without a gap")
+        case .unclean(let lastStored):
+            let last = lastStored.map { Timestamp.iso8601($0) } ?? "none left in the outbox"
+            logger.warning("previous run did not stop cleanly (killed, crashed or power lost): the polls it took after its last commit were not stored", metadata: [
+                "lost_at_most": "\(Int(polls)) polls, \(Int(readings)) readings (commit_delay \(delay) s)",
+                "last_stored_poll": "\(last)",
+                "power_cut": "\(site.storage.durability == .full ? "nothing more" : "under durability normal, also the commits the kernel had not yet written (up to about 30 s)")",
+                "numbering": "skips to \(numbering.floor + 1): no number is used twice",
+            ])
+        case .unknown:
+            logger.notice("no sequence reservation found (first start, or it was deleted): numbering starts above the clock", metadata: [
+                "floor": "\(numbering.floor)", "file": "\(outbox.config.path).seq",
+            ])
+        }
     }
 }
 

@@ -2,7 +2,8 @@ public import EdgeCore
 internal import Synchronization
 
 /// Hands samples from the bus threads to the recorder. Pushing never blocks a bus thread; the
-/// recorder takes everything waiting at once, so one transaction holds a whole poll round.
+/// recorder takes everything waiting at once and holds it until its commit delay is up, so one
+/// transaction holds every poll of that delay.
 ///
 /// Bounded: if the recorder cannot keep up (the card stalls), the oldest samples beyond
 /// `capacity` are dropped and counted rather than exhausting memory.
@@ -56,11 +57,23 @@ public final class SampleQueue: Sendable {
         state.withLock { $0.waitingSince }.map { $0.duration(to: now) }
     }
 
-    /// Calls `body` with each batch until `finish()` and the queue is empty.
-    public func consume(_ body: ([DeviceSample], Int) async -> Void) async {
+    /// Calls `body` with each batch until `finish()` and the queue is empty. With `tick`, `body` is
+    /// also called about every `tick` while nothing arrives (with an empty batch), so the consumer can
+    /// act on a deadline of its own (the recorder's commit delay) without a timer per sample.
+    public func consume(tick: Duration? = nil, _ body: ([DeviceSample], Int) async -> Void) async {
+        let ticker: Task<Void, Never>? = tick.map { interval in
+            let wake = wakeContinuation
+            return Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: interval)
+                    wake.yield()
+                }
+            }
+        }
+        defer { ticker?.cancel() }
         for await _ in wake {
             let (batch, dropped) = drain()
-            if !batch.isEmpty || dropped > 0 { await body(batch, dropped) }
+            if tick != nil || !batch.isEmpty || dropped > 0 { await body(batch, dropped) }
         }
         let (batch, dropped) = drain()
         if !batch.isEmpty || dropped > 0 { await body(batch, dropped) }

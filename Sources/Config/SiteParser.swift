@@ -7,7 +7,7 @@ extension ConfigLoader {
     static let spoilageKeys = ["channel", "commodity", "room", "safe", "budget_degree_hours", "reference", "shelf_life_hours", "q10", "alert_at"]
     static let detectorKinds = ["cold_room", "soil_moisture", "weight", "generic", "off"]
     static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight"]
-    static let storageKeys = ["path", "max_size_mb", "max_age_days", "durability"]
+    static let storageKeys = ["path", "max_size_mb", "max_age_days", "durability", "commit_delay"]
     static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms", "late_reply_guard_ms"]
     static let tcpKeys = ["host", "port"]
     static let rtuKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485"]
@@ -378,6 +378,9 @@ extension ConfigLoader {
         return host.isEmpty ? nil : (host, port, tls)
     }
 
+    /// The longest `storage.commit_delay` accepted.
+    static let maxCommitDelay: Double = 60
+
     static func parseStorage(_ top: NodeReader.Fields, _ r: NodeReader, siteName: String) -> StorageConfig? {
         guard let f = top.mapping("storage", allowed: storageKeys) else {
             if top.has("storage") { return nil }
@@ -389,6 +392,15 @@ extension ConfigLoader {
         if let d = f.string("durability") {
             if let v = StorageConfig.Durability(rawValue: d) { s.durability = v }
             else { r.report(f.node("durability"), f.sub("durability"), "'durability' must be normal or full, not '\(d)'") }
+        }
+        if let delay = f.duration("commit_delay") {
+            // It is also the window of polls a crash can lose: keep it short.
+            if delay > maxCommitDelay {
+                r.report(f.node("commit_delay"), f.sub("commit_delay"),
+                         "'commit_delay' must be at most \(Int(maxCommitDelay))s (a killed agent can lose this much of its readings), or 0 to commit every poll")
+            } else {
+                s.commitDelay = delay
+            }
         }
         return s
     }

@@ -1,7 +1,9 @@
 // coop-edge-bench: prints the numbers the issues ask for. Run with `make bench` (release build).
 //   == Detection  ns per sample per channel, mallocs per sample, memory per channel, replay rows/s
-//   == Outbox     commits per second, bytes written to disk per reading
+//   == Outbox     commits per second, bytes written to disk per reading; the flash sweep behind OutboxTuning.default
 //   == Pipeline   readings/s simulator → agent → broker, agent CPU µs per reading, backlog drain rate
+//   == Flash      bytes the agent writes to disk per reading at 100 channels × 1 Hz, broker up and down
+//                 (not in the default run: it takes a few minutes; `coop-edge-bench flash`)
 //   sweep      the trace sweep of issue 8 (see SweepCommand); not part of the default run
 import Foundation
 
@@ -11,7 +13,10 @@ if only == "sweep" {
     exit(0)
 }
 if only == nil || only == "detection" { DetectionBenchmarks.run() }
-if only == nil || only == "outbox" { await OutboxBenchmarks.run() }
+if only == nil || only == "outbox" { await OutboxBenchmarks.run(); await OutboxBenchmarks.flashSweep() }
 if only == nil || only == "pipeline" {
     do { try await PipelineBenchmarks.run() } catch { print("pipeline: failed: \(error)") }
+}
+if only == "flash" {
+    do { try await FlashBenchmarks.run() } catch { print("flash: failed: \(error)") }
 }

@@ -114,6 +114,11 @@ struct Status: AsyncParsableCommand {
             print("delivered:         \(s.delivered)")
             print("dropped:           \(s.dropped) (by retention or a full disk)")
             if s.rejected > 0 { print("rejected:          \(s.rejected) (refused by the MQTT client for good; see the log)") }
+            if let r = Outbox.reservation(forOutbox: site.storage.path) {
+                print("numbering:         reserved below \(r.reservedBelow); \(r.clean ? "the last run stopped cleanly" : "an agent is running, or the last one did not stop cleanly")")
+            } else {
+                print("numbering:         no reservation yet (\(site.storage.path).seq): the next start numbers above the clock")
+            }
             // Damaged outboxes the agent moved aside: their undelivered readings were not sent.
             let dir = (site.storage.path as NSString).deletingLastPathComponent
             let base = (site.storage.path as NSString).lastPathComponent + ".damaged-"

@@ -187,6 +187,113 @@ struct OutboxTests {
         #expect(first.first?.topic == "t/\(dropped)")
         await outbox.close()
     }
+
+    // MARK: Compact polls, batched acknowledgements, numbering (issue 9)
+
+    func sample(_ device: String, _ t: Double) -> DeviceSample {
+        DeviceSample(device: device, time: t, monotonic: 1, clockSynced: t > 2e9, readings: [
+            Reading(channel: "temperature", value: 4.1 + t.truncatingRemainder(dividingBy: 1), quality: .good, unit: "°C"),
+            Reading(channel: "humidity", value: 101.5, quality: .outOfRange, unit: "%RH"),
+            Reading(channel: "door", value: nil, quality: .commFault, unit: "", fault: "exception 2: illegal data address"),
+            Reading(channel: "level", value: nil, quality: .sentinel, unit: "mm", fault: "sensor reports no reading"),
+        ])
+    }
+
+    @Test("a poll stored compactly is published exactly as its JSON would have been at poll time; acknowledged rows go with the next commit")
+    func compactPollsRoundTrip() async throws {
+        let dir = try TempDir()
+        let outbox = try await Outbox.open(StorageConfig(path: dir.path + "/o.sqlite"))
+        let samples = [sample("cold-room-1", 1.8e9 + 0.123), sample("cold-room-2", 2.1e9 + 0.5), sample("cold-room-1", 1.8e9 + 1.0)]
+        let render: PollRenderer = { s, seq in ("t/\(s.device)", StatePayload.encode(s, seq: seq, site: "farm-1")) }
+        let ids = try await outbox.append([message(.alerts, 1)], polls: samples.enumerated().map { PollRecord(sample: $1, seq: UInt64(40 + $0)) })
+        let pending = try await outbox.pending(lane: .readings, after: 0, limit: 10, render: render)
+        #expect(pending.map(\.id) == Array(ids.dropFirst()))
+        for (i, m) in pending.enumerated() {
+            #expect(m.topic == "t/\(samples[i].device)")
+            #expect(m.payload == StatePayload.encode(samples[i], seq: UInt64(40 + i), site: "farm-1"), "\(String(decoding: m.payload, as: UTF8.self))")
+            #expect(m.created == samples[i].time)
+        }
+        // Acknowledged: no longer pending at once, deleted (and counted) with the next commit.
+        try await outbox.acknowledge([ids[1], ids[2]])
+        #expect(try await outbox.pending(lane: .readings, after: 0, limit: 10, render: render).map(\.id) == [ids[3]])
+        try await outbox.append([], polls: [PollRecord(sample: sample("cold-room-2", 1.8e9 + 2), seq: 43)])
+        let stats = try await outbox.stats()
+        #expect(stats.delivered == 2)
+        #expect(stats.pendingReadings == 2)
+        await outbox.close()
+    }
+
+    @Test("numbering: a clean stop goes on without a gap; a kill, a deleted outbox or a deleted reservation go on above everything used")
+    func numberingNeverGoesBack() async throws {
+        let dir = try TempDir()
+        let config = StorageConfig(path: dir.path + "/o.sqlite")
+        let now = Date().timeIntervalSince1970
+        // First start: no reservation, so above the clock.
+        var outbox = try await Outbox.open(config)
+        var n = try await outbox.beginNumbering(now: now)
+        #expect(n.previousRun == .unknown)
+        #expect(n.floor >= UInt64(now * 1000))
+        let first = n.floor + 1
+        try await outbox.append([], polls: [PollRecord(sample: sample("a", now), seq: first)], sequences: ["/alerts": 7])
+        await outbox.close()
+
+        // Clean stop: exactly where it was.
+        outbox = try await Outbox.open(config)
+        n = try await outbox.beginNumbering(now: now)
+        #expect(n.previousRun == .clean)
+        #expect(n.last["a"] == first && n.last["/alerts"] == 7)
+        #expect(n.floor >= first)
+        // Numbers far beyond the reservation extend it before they are stored.
+        let far = first + 3 * Outbox.reservationBlock
+        try await outbox.append([], polls: [PollRecord(sample: sample("a", now + 1), seq: far)])
+        // Killed here (no close): the next start skips above all of it, even with the outbox deleted.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: config.path + suffix) }
+        let again = try await Outbox.open(config)
+        n = try await again.beginNumbering(now: now)
+        guard case .unclean = n.previousRun else { Issue.record("a kill must be seen: \(n.previousRun)"); return }
+        #expect(n.last.isEmpty)
+        #expect(n.floor >= far)
+        await again.close()
+
+        // The reservation deleted as well: the clock still puts numbering above the first run's start.
+        try FileManager.default.removeItem(atPath: config.path + ".seq")
+        let later = try await Outbox.open(config)
+        n = try await later.beginNumbering(now: now + 60)
+        #expect(n.previousRun == .unknown)
+        #expect(n.floor >= first)
+        await later.close()
+        _ = outbox
+    }
+
+    @Test("an outbox from schema 1 (JSON rows, 4 KiB pages) is upgraded in place: its backlog is kept and sent first, then compact polls")
+    func schemaOneIsUpgraded() async throws {
+        let dir = try TempDir()
+        let path = dir.path + "/o.sqlite"
+        // A file as the previous version wrote it.
+        #expect(try await runAsync("/usr/bin/sqlite3", [path, """
+            PRAGMA page_size = 4096; PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;
+            CREATE TABLE outbox(id INTEGER PRIMARY KEY AUTOINCREMENT, lane INTEGER NOT NULL, topic TEXT NOT NULL,
+                payload BLOB NOT NULL, retain INTEGER NOT NULL DEFAULT 0, created REAL NOT NULL);
+            CREATE INDEX outbox_lane ON outbox(lane, id);
+            CREATE TABLE sequences(device TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+            CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            CREATE TABLE state(key TEXT PRIMARY KEY, value BLOB NOT NULL);
+            INSERT INTO outbox(lane, topic, payload, created) VALUES (1, 'old/1', '{"seq":1}', 1.8e9), (1, 'old/2', '{"seq":2}', 1.8e9 + 1);
+            INSERT INTO sequences VALUES ('cold-room-1', 2);
+            """]) == 0)
+        let (outbox, damage) = try await Outbox.openRecovering(StorageConfig(path: path))
+        #expect(damage == nil)
+        let note = try #require(await outbox.upgradeNote)
+        #expect(note.contains("2 readings stored before"), "\(note)")
+        #expect(note.contains("\(OutboxTuning.default.pageSize)-byte pages"), "\(note)")
+        let n = try await outbox.beginNumbering()
+        #expect(n.floor >= 2)
+        try await outbox.append([], polls: [PollRecord(sample: sample("cold-room-1", 1.8e9 + 5), seq: n.floor + 1)])
+        let pending = try await outbox.pending(lane: .readings, after: 0, limit: 10)
+        #expect(pending.map(\.topic) == ["old/1", "old/2", "cold-room-1"])
+        #expect(pending[0].payload == Array("{\"seq\":1}".utf8))
+        await outbox.close()
+    }
 }
 
 /// Runs a command to completion; returns its exit status.

@@ -6,7 +6,7 @@
 ///  "readings":{"temperature":{"value":4.1,"unit":"°C","quality":"good"}}}
 /// ```
 /// `key` is unique per site, device and poll: QoS 1 may deliver a message twice and the co-op side
-/// drops the second copy by it. `seq` survives restarts (it is kept in the outbox).
+/// drops the second copy by it. `seq` is never used twice: `Outbox.beginNumbering` reserves numbers ahead.
 public enum StatePayload {
     public static func encode(_ sample: DeviceSample, seq: UInt64, site: String) -> [UInt8] {
         var w = JSONWriter(reserve: 128 + 64 * sample.readings.count)

@@ -210,3 +210,44 @@ func mountScratchExt4(image: String, at mount: String) async throws {
     try #require(try await runAsync("/bin/mount", ["-o", "loop", image, mount]) == 0,
                  "mounting a loop ext4 needs root (FIELD-NOTES.md: fault-injection tests run as root)")
 }
+
+/// `pending readings:` as `coop-edge status` prints it (-1 when it cannot be read).
+func pendingReadings(_ site: String) async throws -> Int {
+    let (_, out) = try await coopEdge(["status", "--config", site])
+    return out.split(separator: "\n").first { $0.hasPrefix("pending readings:") }
+        .flatMap { Int($0.split(separator: " ").last ?? "") } ?? -1
+}
+
+/// One delivered poll: its number and when it was taken.
+struct DeliveredPoll: Hashable {
+    let seq: Int
+    let time: Double
+}
+
+extension Subscriber {
+    /// The (seq, time) of every state message of `device` received so far, copies included.
+    func polls(device: String) -> [DeliveredPoll] {
+        states(device: device).compactMap { s in
+            guard let seq = s["seq"] as? Int, let time = s["time"] as? Double else { return nil }
+            return DeliveredPoll(seq: seq, time: time)
+        }
+    }
+
+    /// Problems with `device`'s numbering: a number given to two different polls, or a later number on
+    /// an earlier poll (numbering went back). Copies of one poll (QoS 1) are fine.
+    func numberingProblems(device: String) -> [String] {
+        var timeOf: [Int: Double] = [:]
+        var problems: [String] = []
+        for p in polls(device: device) {
+            if let t = timeOf[p.seq], abs(t - p.time) > 0.0005 {
+                problems.append("\(device): seq \(p.seq) used for the poll at \(t) and again for the poll at \(p.time)")
+            }
+            timeOf[p.seq] = p.time
+        }
+        let ordered = timeOf.sorted { $0.key < $1.key }
+        for (a, b) in zip(ordered, ordered.dropFirst()) where b.value <= a.value {
+            problems.append("\(device): seq \(b.key) is later than seq \(a.key) but its poll is not (\(b.value) ≤ \(a.value))")
+        }
+        return problems
+    }
+}
