@@ -81,6 +81,12 @@ public enum CoopEdgeAgent {
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
                 throw AgentError("cannot read the broker password file \(path): check it exists and is readable by the service user")
             }
+            // The packaged unit falls back to a blank credential when /etc/coop-edge/broker-password
+            // is missing (so a site without a password starts): say so rather than send no password.
+            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw AgentError("the broker password file \(path) is empty: put the password in it "
+                                 + "(under systemd: /etc/coop-edge/broker-password, mode 0600), or remove password_file from the site")
+            }
             password = text.trimmingCharacters(in: .newlines)
         }
         return MQTTOptions(host: site.broker.host, port: site.broker.port, clientID: site.broker.clientID,

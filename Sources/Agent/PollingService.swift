@@ -38,6 +38,15 @@ public struct PollingService: Service {
         let queue = self.queue
         let logger = self.logger
         let liveness = self.liveness
+        guard site.buses.contains(where: { !site.devices(on: $0.name).isEmpty }) else {
+            // Nothing to poll (the packaged example site as shipped): stay up until shutdown. A
+            // service that returns ends the whole group, and systemd would restart the agent in a loop.
+            logger.notice("nothing to poll: the site lists no devices; add buses and devices to it and restart")
+            try? await gracefulShutdown()
+            logger.info("polling stopped")
+            queue.finish()
+            return
+        }
         await cancelWhenGracefulShutdown {
             await withTaskGroup(of: Void.self) { group in
                 for bus in site.buses {

@@ -11,4 +11,12 @@ static inline int CPlatform_clock_synced(void) {
     if (state == -1) return -1;
     return (state == TIME_ERROR || (tx.status & STA_UNSYNC)) ? 0 : 1;
 }
+
+// The build id ("4b1d973, 2026-12-02") that `make release` links in as a one-symbol object
+// (scripts/build-id.sh writes it). A weak reference: a plain `swift build` links no such object
+// and gets NULL, which the agent prints as "dev".
+static inline const char *CPlatform_build_id(void) {
+    extern const char coop_edge_build_id[] __attribute__((weak));
+    return coop_edge_build_id;
+}
 #endif

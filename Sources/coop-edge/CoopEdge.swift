@@ -1,3 +1,4 @@
+import Agent
 import ArgumentParser
 
 @main
@@ -5,5 +6,6 @@ struct CoopEdge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "coop-edge",
         abstract: "Polls Modbus sensors, keeps every reading until the co-op's MQTT broker has it, and flags anomalies at the edge.",
+        version: BuildInfo.line("coop-edge"),
         subcommands: [Run.self, CheckConfig.self, Read.self, Scan.self, Status.self, Replay.self])
 }

@@ -8,7 +8,7 @@ struct SystemdUnitTests {
     func unitVerifiesAndIsHardened() async throws {
         let dir = try TempDir()
         let unit = try String(contentsOfFile: Binaries.repoRoot + "/Systemd/coop-edge.service", encoding: .utf8)
-            .replacingOccurrences(of: "/usr/local/bin/coop-edge", with: try Binaries.path("coop-edge"))
+            .replacingOccurrences(of: "/usr/bin/coop-edge", with: try Binaries.path("coop-edge"))
         let path = try dir.write("coop-edge.service", unit)
 
         // The analysers' output goes to a file, read after they exit: no pipe for another test's
