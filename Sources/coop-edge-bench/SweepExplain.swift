@@ -3,7 +3,8 @@ import Foundation
 import TraceLab
 
 /// `coop-edge-bench sweep --explain --kind K`: for tuning, lists the raises that touch no fault
-/// window (false alerts) and the windows missed, with the physics of their trace.
+/// window (false alerts), every false alert episode (with the fault it follows, if any) and the
+/// windows missed, with their process change (steps left out), the noise and the trace's physics.
 enum SweepExplain {
     static func run(kind: ChannelKind, rooms: Int, seeds: [UInt64], days: Double) {
         var falseKinds: [String: Int] = [:]
@@ -36,9 +37,27 @@ enum SweepExplain {
                         print("FALSE seed \(seed) \(String(format: "%.1f", (time - t.start) / 3600)) h \(e.kind.rawValue): \(e.message)\n   \(desc)")
                     }
                 }
+                var r = 0
+                while r < t.count {
+                    guard alert[r] else { r += 1; continue }
+                    var e = r
+                    while e + 1 < t.count && alert[e + 1] { e += 1 }
+                    let (s0, e0) = (t.time(at: r), t.time(at: e))
+                    if !t.labels.contains(where: { s0 <= $0.end + grace && e0 >= $0.start }) {
+                        let near = t.labels.filter { $0.end <= s0 }.last
+                        print("EPISODE \(t.name) dt=\(Int(t.sensor.interval)) at \(String(format: "%.2f", (s0 - t.start) / 3600)) h, \(e - r + 1) rows; after \(near.map { "\($0.kind.rawValue) ended \(Int((s0 - $0.end) / 60)) min before" } ?? "-")")
+                    }
+                    r = e + 1
+                }
                 for l in t.labels {
                     let hit = (0..<t.count).contains { alert[$0] && t.time(at: $0) >= l.start && t.time(at: $0) <= l.end + grace }
-                    if !hit { print("MISS seed \(seed) \(l.kind.rawValue) at \(String(format: "%.1f", (l.start - t.start) / 3600)) h for \(String(format: "%.1f", (l.end - l.start) / 3600)) h\n   \(desc)") }
+                    if !hit {
+                        let a = min(t.count - 1, max(0, Int(((l.start - t.start) / t.sensor.interval).rounded())))
+                        let b = min(t.count - 1, max(0, Int(((l.end - t.start) / t.sensor.interval).rounded())))
+                        var change = 0.0
+                        for r in (a + 1)...max(a + 1, b) where r < t.count && abs(t.truth[r] - t.truth[r - 1]) < 0.002 * abs(t.truth[r - 1]) + 1e-9 { change += t.truth[r] - t.truth[r - 1] }
+                        print("MISS seed \(seed) \(l.kind.rawValue) at \(String(format: "%.1f", (l.start - t.start) / 3600)) h for \(String(format: "%.1f", (l.end - l.start) / 3600)) h; truth \(String(format: "%.4g", t.truth[a])) -> \(String(format: "%+.4g", change)) (\(String(format: "%.2f", 100 * change / max(abs(t.truth[a]), 1e-9)))%), noise \(String(format: "%.3g", t.sensor.noise))\n   \(desc)")
+                    }
                 }
             }
         }

@@ -18,8 +18,21 @@ struct DailyPatternTests {
         }
     }
 
-    private func generic(daily: Bool) -> ChannelDetector {
+    /// The level detector these tests exercise: a generic channel with the learned baseline, the daily
+    /// pattern and the novelty gate (the generic defaults now use `DayOverDay` instead).
+    static func levelConfig() -> DetectorConfig {
         var config = DetectorConfig.defaults(for: .generic)
+        config.dayOverDay = nil
+        config.level = LevelSettings(
+            window: 6 * 3600, quantile: 0.5, low: 0, high: 0, sigmaLow: 6, sigmaHigh: 10,
+            baselineTimeConstant: 12 * 3600, warmup: 2 * 86_400, daily: true,
+            windowSamples: 16, warmupSamples: 120, novelty: 2 * 86_400)
+        config.clearAfterSamples = 15
+        return config
+    }
+
+    private func generic(daily: Bool) -> ChannelDetector {
+        var config = Self.levelConfig()
         config.level?.daily = daily
         // Without the daily pattern, the control: the novelty gate would also keep the daily +3 from
         // raising again (it is a level shown the day before), which is not what these tests measure.
@@ -83,7 +96,7 @@ struct DailyPatternTests {
         let run = Run(&restored, Array(next))
         #expect(run.raises.isEmpty, "raised: \(run.raises.map(\.message))")
 
-        var config = DetectorConfig.defaults(for: .generic)
+        var config = Self.levelConfig()
         config.level?.dailyBins = 24
         var other = ChannelDetector(config: config)
         other.restore(back)

@@ -27,12 +27,16 @@ struct SweepTests {
     }
 
     /// KNOWN: kinds whose targets the detector does not meet yet. Measured on the full sweep (seeds 101
-    /// and 202, 150 channel-weeks per kind and seed, `make sweep`):
+    /// and 202, 150 channel-weeks per kind and seed, `make sweep`; held-out seeds 303, 404, 505 in brackets):
     /// - cold_room: 0.72 false/ch-week (worst band: warm set-points, 1.12; all are `rate` raises a few
     ///   minutes into a defrost), recall 0.962 (stuck 0.88, set-point drift 0.92, door left open 0.90),
     ///   compressor failures before 8 °C 81/100 of those a detector could catch in time (82/134 in the script's count);
-    /// - soil_moisture: 0.07 false/ch-week (worst band 0.13), recall 0.982 (stuck 0.91);
-    /// - weight: 6.8 false/ch-week (loading in sacks smaller than the drift step), recall 0.835;
-    /// - generic: 2.2 false/ch-week, recall 0.38.
-    static let known: Set<ChannelKind> = [.coldRoom, .weight, .generic, .soilMoisture]
+    /// - weight: 0.17 false/ch-week, worst band ≤ 30 s sampling 0.35 [0.20, worst 0.28], recall 0.953
+    ///   [0.950] (creep 0.89, stuck 0.87, night loss 0.95); the false ones are mostly alerts running on
+    ///   past the end of a slide at fast sampling, split by a missed read;
+    /// - generic: 0.48 false/ch-week, worst band stepwise 1.66 [0.37, stepwise 1.73], recall 0.847
+    ///   [0.850] (flat registers changed by hand 0.39: a fault is hard to tell from a setting change).
+    /// soil_moisture meets them on this test's seed (0.08 false/ch-week, recall 1.0); on the full sweep
+    /// 0.07 false/ch-week (worst band 0.13) [0.04, 0.16], recall 0.982 [0.982] (stuck 0.91).
+    static let known: Set<ChannelKind> = [.coldRoom, .weight, .generic]
 }

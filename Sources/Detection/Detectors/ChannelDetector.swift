@@ -284,6 +284,9 @@ public struct ChannelDetector: Sendable {
         case .sentinel:
             reason = compose("value \(v) is a sentinel code")
             message = compose("\(name) sent its \"no reading\" code (\(v)). Check the probe and its cable.")
+        case .outOfRange where config.kind == .weight && config.validMin == nil:
+            reason = compose("value \(v) below the scale's zero")
+            message = compose("\(name) reads \(v), below what the empty scale shows. Check the tare, the wiring and the load cells.")
         case .outOfRange:
             let lo = config.validMin.map { text($0) } ?? "-∞"
             let hi = config.validMax.map { text($0) } ?? "∞"
@@ -329,6 +332,8 @@ public struct ChannelDetector: Sendable {
             (up, down, level, usual) = (l.up, l.down, l.levelValue, l.expected.isFinite ? l.expected : l.baseline)
         } else if let l = levelDeviation {
             (up, down, level, usual) = (l.up, l.down, l.levelValue, l.expected.isFinite ? l.expected : l.baseline)
+        } else if let c = generic?.change {
+            (up, down, level, usual) = (max(0, c.difference), max(0, -c.difference), c.level, c.reference)
         }
         let rising = up >= down
         let dev = rising ? up : down
@@ -351,7 +356,8 @@ public struct ChannelDetector: Sendable {
             let check = "Soil does not dry that fast: check that the probe is still in the ground."
             message = compose("\(name) suddenly reads \(devText) \(word) than before (\(levelText), was \(usualText)). \(check)")
         default:
-            message = compose("\(name) is \(devText) \(word) than usual (\(levelText), usually \(usualText)).")
+            let usually = generic?.change != nil ? "at this time yesterday" : "usually"
+            message = compose("\(name) is \(devText) \(word) than usual (\(levelText), \(usually) \(usualText)).")
         }
         return (reason, message)
     }

@@ -36,6 +36,11 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
     /// MAD is 0 would otherwise make any offset an anomaly. nil = only the learned floors (resolution,
     /// mean absolute deviation), see `NoiseScale`.
     public var minSpread: Double?
+    /// Scales: a reading below the learned zero by more than this (or 4 noise scales) is out of range
+    /// (`NegativeWeight`); use it with `validMin` nil. nil = off.
+    public var negativeMargin: Double?
+    /// Generic channels: the level against the same time yesterday and bursts of outliers. nil = off.
+    public var dayOverDay: DayOverDaySettings?
 
     /// Alert gate: raise when the score stays ≥ `raiseLevel` for `raiseAfter` s, clear when it stays
     /// < `clearLevel` for `clearAfter` s.
@@ -62,8 +67,11 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
         raiseLevel: Double = 0.8, clearLevel: Double = 0.3, raiseAfter: Double = 0, clearAfter: Double = 900,
         processSeverity: Severity = .warning, faultSeverity: Severity = .warning,
         defrost: DefrostSettings? = nil, rise: RiseSettings? = nil, minSpread: Double? = nil,
-        clearAfterSamples: Int? = nil, refractory: Double? = nil, refractorySamples: Int? = nil
+        clearAfterSamples: Int? = nil, refractory: Double? = nil, refractorySamples: Int? = nil,
+        negativeMargin: Double? = nil, dayOverDay: DayOverDaySettings? = nil
     ) {
+        self.negativeMargin = negativeMargin
+        self.dayOverDay = dayOverDay
         self.defrost = defrost
         self.rise = rise
         self.minSpread = minSpread
@@ -129,39 +137,46 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
                 stuck: StuckSettings(duration: 3 * 3600),
                 clearAfter: 3600, processSeverity: .warning, faultSeverity: .warning)
         case .weight:
-            // A scale: flat between loading steps, a few tenths of noise. Loading is a step; a slide that
-            // is not a step (leak, theft, creep) is the anomaly. Negative weight is a fault.
+            let dt = sampleInterval ?? 30
+            // A scale: flat between loading steps, a few tenths of noise. Loading is a step (a sack: many
+            // times the reading-to-reading noise, done within minutes); a slide that is not a step (leak,
+            // theft, creep) is the anomaly: 0.4–0.8 % of the load over 12 h (stored grain dries at most
+            // 0.15 % in that time), or a run of steps lasting longer than loading sacks takes (10 min), 1–3 % of the load. Spikes are
+            // single readings far off that come straight back. Weight below the scale's own learned zero (an empty
+            // platform reads a little below 0 when its zero wanders) is a fault: `negativeMargin`.
             return DetectorConfig(
-                kind: kind, unit: "kg", sampleInterval: sampleInterval ?? 30,
-                validMin: -5, validMax: nil, sentinels: [-999, 65535, -32768, 6553.5],
+                kind: kind, unit: "kg", sampleInterval: dt,
+                validMin: nil, validMax: nil, sentinels: [-999, 65535, -32768, 6553.5],
                 noDataAfter: 600, maxGap: 1800,
-                spike: nil,
+                // Three spikes within 10 readings (a burst), forgotten as fast, so the alert ends with it.
+                spike: SpikeSettings(minJump: 0, sigmas: 12, count: 3, memory: max(120, 10 * dt)),
                 level: nil,
                 drift: DriftSettings(
-                    step: 20,
-                    fastSpan: 600, fastLow: 10, fastHigh: 25, fastLowFraction: 0.02, fastHighFraction: 0.05,
-                    slowSpan: 7200, slowLow: 3, slowHigh: 6, slowLowFraction: 0.004, slowHighFraction: 0.008),
+                    stepSigmas: 4, noiseSigmas: 3.5, eventSpan: 600, runSteps: 4,
+                    fastLowFraction: 0.01, fastHighFraction: 0.03,
+                    slowSpan: 12 * 3600, slowLowFraction: 0.004, slowHighFraction: 0.008),
                 stuck: StuckSettings(duration: 1800),
-                clearAfter: 900, processSeverity: .warning, faultSeverity: .warning)
+                clearAfter: 900, processSeverity: .warning, faultSeverity: .warning,
+                clearAfterSamples: 4, negativeMargin: 5)
         case .generic:
-            // Unknown quantity: only noise-relative checks, against the level usual for the time of day
-            // (unknown quantities often follow a timer or the sun). Windows, warm-up and the clear delay
-            // are counted in samples (a series sampled every 5 min gets the same statistics as one
-            // sampled every 10 s), with time only as an upper bound; a level the series showed in the
-            // last two days does not raise again; `stuck` is off (many quantities are legitimately flat).
+            // Unknown quantity, sampled every few seconds to every hour: only checks relative to the
+            // series itself and counted in readings. The level (median of 5 readings) is compared with
+            // the same time yesterday (whatever repeats daily cancels; a level the series holds is not
+            // news), against 4.5 times how far that difference usually goes in a slot of the day, half
+            // of yesterday's range, three noises and 3.5 resolution steps (`DayOverDay`); two readings
+            // within ten that jump out of the last 128 readings' 3rd–97th percentile band by half its
+            // width (and six noises) and come straight back are a burst of glitches (`SpikeBurst`).
+            // The clear delay is 5 readings (at most 6 h), and after a clear nothing raises for 30
+            // readings (at most 12 h), so one episode is one raise. `stuck` is off (many quantities are
+            // legitimately flat); the baseline `level`, `drift` and `spike` detectors can be switched on.
             return DetectorConfig(
                 kind: kind, unit: "", sampleInterval: sampleInterval ?? 60,
                 validMin: nil, validMax: nil, sentinels: [-999, -9999, 65535],
                 noDataAfter: 600, maxGap: 1800,
-                spike: SpikeSettings(minJump: 0, sigmas: 10, count: 3, memory: 3600),
-                level: LevelSettings(
-                    window: 6 * 3600, quantile: 0.5, low: 0, high: 0, sigmaLow: 6, sigmaHigh: 10,
-                    baselineTimeConstant: 12 * 3600, warmup: 2 * 86_400, daily: true,
-                    windowSamples: 16, warmupSamples: 120, novelty: 2 * 86_400),
-                drift: nil,
-                stuck: nil,
+                spike: nil, level: nil, drift: nil, stuck: nil,
                 clearAfter: 6 * 3600,
-                clearAfterSamples: 15, refractory: 12 * 3600, refractorySamples: 30)
+                clearAfterSamples: 5, refractory: 12 * 3600, refractorySamples: 30,
+                dayOverDay: DayOverDaySettings())
         }
     }
 

@@ -1,17 +1,25 @@
-/// Settings for the drift (rate) detector: the net change over a span, counting only the small
-/// sample-to-sample changes. Steps bigger than `step` (a sack put on or taken off a scale, an irrigation
-/// pulse) are left out, so only a steady slide remains: a leak, a theft, load-cell creep.
-/// Thresholds are the larger of an absolute value and a fraction of the current level.
+/// Settings for the drift (rate) detector (`DriftRate`): a steady slide that is not a step. What a
+/// step is comes from the channel's own reading-to-reading noise (`stepSigmas`), optionally capped by
+/// an absolute `step`; slow slides are judged on the sum of the non-step changes over `slowSpan`,
+/// slides too fast for that on runs of same-sign steps longer than `eventSpan`.
+/// Thresholds are the larger of an absolute value, a fraction of the current level and (slow) the noise.
 public struct DriftSettings: Sendable, Codable, Hashable {
-    /// A change between consecutive samples larger than this is a step and is not counted.
-    public var step: Double
-    /// Short span (seconds) and its thresholds: fast slides (a leak, someone scooping).
-    public var fastSpan: Double
+    /// A change between consecutive readings larger than this is always a step. nil = noise only.
+    public var step: Double?
+    /// A change larger than this many reading-to-reading noise scales is a step (a sack, a pulse).
+    public var stepSigmas: Double
+    /// The slow sum must exceed this many noise scales × √(flat stretches in the span).
+    public var noiseSigmas: Double
+    /// Loading takes at most this long (seconds): a run of same-sign steps lasting longer is a slide.
+    public var eventSpan: Double
+    /// ... and has at least this many steps.
+    public var runSteps: Int
+    /// Thresholds on a run's net change (absolute, and as a share of the level).
     public var fastLow: Double
     public var fastHigh: Double
     public var fastLowFraction: Double
     public var fastHighFraction: Double
-    /// Long span (seconds, at most `window` samples) and its thresholds: creep.
+    /// Span (seconds) of the slow sum and its thresholds: creep, leaks.
     public var slowSpan: Double
     public var slowLow: Double
     public var slowHigh: Double
@@ -19,12 +27,15 @@ public struct DriftSettings: Sendable, Codable, Hashable {
     public var slowHighFraction: Double
 
     public init(
-        step: Double,
-        fastSpan: Double, fastLow: Double, fastHigh: Double, fastLowFraction: Double = 0, fastHighFraction: Double = 0,
-        slowSpan: Double, slowLow: Double, slowHigh: Double, slowLowFraction: Double = 0, slowHighFraction: Double = 0
+        step: Double? = nil, stepSigmas: Double = 6, noiseSigmas: Double = 5, eventSpan: Double = 900, runSteps: Int = 4,
+        fastLow: Double = 0, fastHigh: Double = 0, fastLowFraction: Double = 0, fastHighFraction: Double = 0,
+        slowSpan: Double, slowLow: Double = 0, slowHigh: Double = 0, slowLowFraction: Double = 0, slowHighFraction: Double = 0
     ) {
         self.step = step
-        self.fastSpan = fastSpan
+        self.stepSigmas = stepSigmas
+        self.noiseSigmas = noiseSigmas
+        self.eventSpan = eventSpan
+        self.runSteps = max(1, runSteps)
         self.fastLow = fastLow
         self.fastHigh = fastHigh
         self.fastLowFraction = fastLowFraction

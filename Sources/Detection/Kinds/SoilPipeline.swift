@@ -22,7 +22,7 @@ struct SoilPipeline: Sendable {
         if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
         if stuck != nil { best.offer(stuck!.update(time: time, x: x), .stuck) }
         if level != nil { best.offer(level!.update(time: time, x: x, noise: &noise), .deviation) }
-        if drift != nil { best.offer(drift!.update(x: x, level: noise.median()), .rate) }
+        if drift != nil { best.offer(drift!.update(time: time, x: x, level: noise.median()), .rate) }
         return best
     }
 

@@ -48,6 +48,11 @@ enum ScaleTrace {
             let hour = (t / 3600).truncatingRemainder(dividingBy: 24)
             truth[i] = max(0, load) + p.zeroDrift * sin(2 * .pi * (hour - 9) / 24)
         }
+        /// What the empty platform reads at row `i` (the load cell's zero following the day).
+        func zero(_ i: Int) -> Double {
+            let hour = (Double(i) * dt / 3600).truncatingRemainder(dividingBy: 24)
+            return p.zeroDrift * sin(2 * .pi * (hour - 9) / 24)
+        }
         var trace = LabelledTrace(kind: .weight, name: name, start: start, values: [], labels: [], sensor: sensor,
                                   physics: .scale(p), truth: truth)
         trace.values = [Double?](repeating: nil, count: n)
@@ -72,12 +77,17 @@ enum ScaleTrace {
                 }
                 guard let o else { continue }
                 let a = trace.row(atOrAfter: o)
-                let share = night ? -rng.uniform(0.05...0.3) : rng.uniform(0.01...0.05) * (rng.chance(0.5) ? 1 : -1)
-                let total = share * max(truth[a], p.capacity * 0.05)
+                var share = night ? -rng.uniform(0.05...0.3) : rng.uniform(0.01...0.05) * (rng.chance(0.5) ? 1 : -1)
+                // A leak cannot take what is not there: on a nearly empty scale the creep reads high
+                // (a load cell creeping), and a theft takes at most 90 % of what is stored.
+                if !night && share < 0 && truth[a] < p.capacity * 0.05 { share = -share }
+                var total = share * max(truth[a], p.capacity * 0.05)
+                if total < 0 { total = max(total, -0.9 * max(0, truth[a] - zero(a))) }
                 var last = a
                 for i in a..<n {
                     let u = Double(i) * dt - o
-                    truth[i] += total * min(1, u / d)
+                    // Later unloading cannot take the scale below empty either.
+                    truth[i] = max(truth[i] + total * min(1, u / d), min(truth[i], zero(i)))
                     if u <= d { last = i }
                 }
                 trace.label(fault, rows: a, last)
@@ -104,7 +114,9 @@ enum ScaleTrace {
             switch fault {
             case .negative:
                 // The reading goes below zero whatever is on the platform (a lost tare, a reversed cell).
-                let depth = rng.uniform((10 + 6 * sensor.noise)...max(20 + 6 * sensor.noise, 0.5 * p.capacity))
+                // Below what the empty platform shows: its zero wanders by `zeroDrift` either side.
+                let floor = 10 + 6 * sensor.noise + 2 * p.zeroDrift
+                let depth = rng.uniform(floor...max(floor + 10, 0.5 * p.capacity))
                 for r in i...j where trace.values[r] != nil { trace.values[r] = sensor.reading(-depth + rng.normal(sensor.noise)) }
                 trace.label(.negative, rows: i, j)
             case .stuck: trace.injectStuck(rows: i, j)

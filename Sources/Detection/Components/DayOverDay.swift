@@ -1,0 +1,152 @@
+/// The `deviation` detector of a generic channel: the level now against the level at the same time
+/// yesterday, judged by how far that difference usually goes on this series.
+///
+/// Whatever repeats every day (lights, pumps on a timer, the sun) cancels in the difference, and so
+/// does a level the series holds; what is left is what changed since yesterday. The level is the
+/// median of the last `smoothing` readings (a single spike does not move it). Yesterday's level is
+/// the mean level of the same slot of the day (`slots` slots, or one per reading when readings are
+/// further apart), from the last day that slot was normal (at most three days back: a slot whose
+/// level was off is no reference, or its echo would alert a day later; a lasting change is accepted
+/// after three days). The level is compared with the lowest and highest of that slot and two on
+/// either side, so a daily change that comes a little earlier or later is not news. The usual size
+/// of the difference is learned from its largest value in each slot over the last two days (the
+/// upper quartile / 1.15), left alone while the level is off (a fault does not teach it that faults
+/// are normal). The thresholds are the larger of `sigmas` usual sizes, `rangeShare` of yesterday's
+/// range of levels, `noiseSigmas` reading noises (from the last 63 reading-to-reading changes) and
+/// 3.5 resolution steps (the smallest change seen): a series that swings from day to day must change
+/// by a share of its own range, a noisy one by more than its noise, and a register changed by hand in
+/// steps by more than a few steps.
+///
+/// Promises: silent for the first day and until the usual size is known (24 slots, at most a day);
+/// a level that moves by the low threshold within a day scores above 0, by 1.3 times it scores 1.
+/// Costs: O(1) per reading (three small sorted windows), O(slots) once per slot; all allocated at
+/// init. Not persisted (after a restart it is silent for a day).
+struct DayOverDay: Sendable {
+    let sigmas: Double
+    let rangeShare: Double
+    let noiseSigmas: Double
+    let slotLength: Double
+    let slots: Int
+    private var recent: SortedWindow
+    private var changes: SortedWindow
+    private var spread: SortedWindow
+    /// Mean level of each slot (ring over one day), and when it was filled.
+    private var means: [Double]
+    private var filledAt: [Double]
+    /// What each slot held before its last refill (for the slots refilled earlier today).
+    private var earlierMeans: [Double]
+    private var earlierAt: [Double]
+    private var slot = -1
+    private var slotSum = 0.0
+    private var slotCount = 0
+    /// The reference for the current slot: the lowest and highest normal level of it and its neighbours.
+    private var yesterday = Double.nan
+    private var yesterdayHigh = Double.nan
+    private var resolution = Double.infinity
+    private(set) var range = Double.nan
+    private var previous = Double.nan
+    private var lastDifference = Double.nan
+    private var deviating = false
+    private var slotDeviated = false
+    /// The largest |difference| in the current slot.
+    private var slotLargest = Double.nan
+    /// The last evaluation, for messages: the level, yesterday's level and their difference.
+    private(set) var level = Double.nan
+    private(set) var reference = Double.nan
+    private(set) var difference = 0.0
+
+    init(sampleInterval: Double, smoothing: Int = 5, sigmas: Double = 5, rangeShare: Double = 0.5, noiseSigmas: Double = 8) {
+        self.sigmas = sigmas
+        self.rangeShare = rangeShare
+        self.noiseSigmas = noiseSigmas
+        let n = max(4, min(96, Int((86_400 / max(sampleInterval, 900)).rounded(.down))))
+        slots = n
+        slotLength = 86_400 / Double(n)
+        recent = SortedWindow(capacity: max(1, smoothing))
+        changes = SortedWindow(capacity: 63)
+        spread = SortedWindow(capacity: 2 * n)
+        means = [Double](repeating: .nan, count: n)
+        filledAt = [Double](repeating: -.infinity, count: n)
+        earlierMeans = means
+        earlierAt = filledAt
+    }
+
+    /// The reading-to-reading noise (a robust standard deviation of one reading).
+    var noise: Double { changes.count >= 8 ? changes.quantile(0.75) / 1.15 / 2.0.squareRoot() : 0 }
+
+    /// Feeds a plausible reading; returns the score in [0, 1].
+    mutating func update(time: Double, x: Double) -> Double {
+        if previous.isFinite {
+            let step = abs(x - previous)
+            changes.push(step)
+            resolution = step > 0 ? min(resolution * 1.0005, step) : resolution * 1.0005
+        }
+        previous = x
+        recent.push(x)
+        level = recent.median
+        let index = Int((time / slotLength).rounded(.down)) % slots
+        let s = index < 0 ? index + slots : index
+        if s != slot { closeSlot(next: s, time: time) }
+        slotSum += level
+        slotCount += 1
+        guard yesterday.isFinite else { difference = 0; deviating = false; return 0 }
+        reference = level > yesterdayHigh ? yesterdayHigh : (level < yesterday ? yesterday : level)
+        difference = level > yesterdayHigh ? level - yesterdayHigh : (level < yesterday ? level - yesterday : 0)
+        lastDifference = difference
+        slotLargest = slotLargest.isFinite ? max(slotLargest, abs(difference)) : abs(difference)
+        guard spread.count >= min(slots, 24) else { return 0 }
+        let usual = spread.quantile(0.75) / 1.15
+        let steps = resolution.isFinite ? 3.5 * resolution : 0
+        let lo = max(sigmas * usual, rangeShare * range, noiseSigmas * noise, steps, 1e-9)
+        let a = abs(difference)
+        deviating = a > 0.5 * lo
+        if deviating { slotDeviated = true }
+        return ramp(a, lo, 1.3 * lo)
+    }
+
+    /// Stores the slot that ended, learns the usual size of the difference, and picks yesterday's
+    /// level for the slot that begins.
+    private mutating func closeSlot(next: Int, time: Double) {
+        // A slot whose level was off is not a reference for tomorrow (its echo would alert a day
+        // later): the older day's level stays.
+        if slot >= 0 && slotCount > 0 && !slotDeviated {
+            earlierMeans[slot] = means[slot]
+            earlierAt[slot] = filledAt[slot]
+            means[slot] = slotSum / Double(slotCount)
+            filledAt[slot] = time
+            if slotLargest.isFinite { spread.push(slotLargest) }
+        }
+        slot = next
+        slotSum = 0
+        slotCount = 0
+        slotDeviated = false
+        // The last normal level of this slot, from one to three days ago (older, or none after a gap:
+        // silent; so a lasting change is accepted after three days).
+        // The lowest and highest of this slot and two on either side, so a change that comes a little
+        // earlier or later than yesterday (a pump, the working day) is not news.
+        yesterday = .infinity
+        yesterdayHigh = -.infinity
+        for offset in -2...2 {
+            let k = (next + offset + slots) % slots
+            // A slot already refilled today (the ones just before this) offers the value it had before.
+            let today = time - filledAt[k] <= 0.5 * 86_400
+            let age = time - (today ? earlierAt[k] : filledAt[k])
+            guard age > 0.5 * 86_400 && age < 3.5 * 86_400 else { continue }
+            let m = today ? earlierMeans[k] : means[k]
+            yesterday = min(yesterday, m)
+            yesterdayHigh = max(yesterdayHigh, m)
+        }
+        if !yesterday.isFinite { yesterday = .nan }
+        var lo = Double.infinity, hi = -Double.infinity
+        for m in means where m.isFinite { lo = min(lo, m); hi = max(hi, m) }
+        range = hi >= lo ? hi - lo : .nan
+        lastDifference = .nan
+        slotLargest = .nan
+    }
+
+    /// After a gap: the smoothing window restarts (what was learned is kept).
+    mutating func restartShortTerm() {
+        recent.removeAll()
+        previous = .nan
+    }
+}

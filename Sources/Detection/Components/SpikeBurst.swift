@@ -1,0 +1,66 @@
+/// The `spike` detector of a generic channel: single readings far outside what the series showed in
+/// its last `capacity` readings that come straight back, several within a few readings (a burst of
+/// glitches), counted in readings so any sampling rate behaves alike.
+///
+/// A reading is an outlier when it lies beyond the window's `tail` and `1 - tail` quantiles by
+/// `rangeShare` of the distance between them (and by `noiseSigmas` noises of the caller's), while the
+/// readings before and after it do not (a level that moves and stays is not a spike; the verdict
+/// comes one reading later). Promises: one outlier never alerts; `count` outliers within `within`
+/// readings score 1 for `hold` readings after the newest, then 0 (so the alert ends with the burst).
+/// Costs: one sorted-window push per reading plus O(count); the window allocated at init.
+struct SpikeBurst: Sendable {
+    let count: Int
+    let within: Int
+    let hold: Int
+    let tail: Double
+    let rangeShare: Double
+    let noiseSigmas: Double
+    private var window: SortedWindow
+    private var positions: [Int]
+    private var next = 0
+    private var reading = 0
+    private var lastBurst = Int.min / 2
+    /// Whether the previous two readings were beyond the limits.
+    private var previousBeyond = false
+    private var beforePreviousBeyond = false
+
+    init(capacity: Int = 128, count: Int = 2, within: Int = 10, hold: Int = 3, tail: Double = 0.03,
+         rangeShare: Double = 0.5, noiseSigmas: Double = 6) {
+        self.count = max(1, count)
+        self.within = within
+        self.hold = hold
+        self.tail = tail
+        self.rangeShare = rangeShare
+        self.noiseSigmas = noiseSigmas
+        window = SortedWindow(capacity: capacity)
+        positions = [Int](repeating: Int.min / 2, count: self.count)
+    }
+
+    /// Feeds a plausible reading and the series' reading noise; returns the score in [0, 1].
+    mutating func update(x: Double, noise: Double) -> Double {
+        reading += 1
+        var beyond = false
+        if window.count >= window.capacity / 2 {
+            let (lo, hi, _) = window.quantiles(tail, 1 - tail, 0.5)
+            let margin = max(rangeShare * (hi - lo), noiseSigmas * noise)
+            beyond = margin > 0 && (x > hi + margin || x < lo - margin)
+        }
+        // The previous reading was an outlier that came straight back.
+        if previousBeyond && !beforePreviousBeyond && !beyond {
+            positions[next] = reading - 1
+            next = next + 1 == count ? 0 : next + 1
+            if reading - 1 - positions[next] < within { lastBurst = reading - 1 }   // positions[next]: the oldest kept
+        }
+        beforePreviousBeyond = previousBeyond
+        previousBeyond = beyond
+        window.push(x)
+        return reading - lastBurst <= hold ? 1 : 0
+    }
+
+    mutating func restartShortTerm() {
+        for i in positions.indices { positions[i] = Int.min / 2 }
+        lastBurst = Int.min / 2
+        previousBeyond = false
+        beforePreviousBeyond = false
+    }
+}
