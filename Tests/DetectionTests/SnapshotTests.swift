@@ -37,6 +37,39 @@ struct SnapshotTests {
         #expect(Run(&fresh, Array(rest.prefix(170))).raises.isEmpty)
     }
 
+    @Test("a generic channel remembers yesterday across a restart: a shift right after it is caught, the daily cycle is not news")
+    func genericRemembersYesterday() throws {
+        // A pump on a timer: 2.0 from 06:00 to 18:00, 0.5 otherwise, small noise; one reading every 5 min.
+        var rng = SeededRandom(seed: 41)
+        func value(_ t: Double) -> Double {
+            let hour = (t - t0).truncatingRemainder(dividingBy: 86_400) / 3600
+            return (hour >= 6 && hour < 18 ? 2.0 : 0.5) + rng.normal(0.02)
+        }
+        let config = DetectorConfig.defaults(for: .generic, sampleInterval: 300)
+        var a = ChannelDetector(channel: "pump", config: config)
+        var history: [Sample] = []
+        for i in 0..<(4 * 288) { history.append(Sample(time: t0 + Double(i) * 300, value: value(t0 + Double(i) * 300))) }
+        #expect(Run(&a, history).raises.isEmpty)
+        let data = try JSONEncoder().encode(a.snapshot())
+        let restored = try JSONDecoder().decode(ChannelDetectorSnapshot.self, from: data)
+        #expect(restored.dayOverDay != nil)
+        // The next day: the usual cycle until noon, then the level stays 1.5 higher than yesterday's.
+        let start = t0 + 4 * 86_400
+        var next: [Sample] = []
+        for i in 0..<288 {
+            let t = start + Double(i) * 300
+            next.append(Sample(time: t, value: value(t) + (i >= 144 ? 1.5 : 0)))
+        }
+        var b = ChannelDetector(channel: "pump", config: config, restoring: restored)
+        let r = Run(&b, next)
+        let raise = try #require(r.raises.first, "the shift after the restart is caught")
+        #expect(raise.time >= start + 144 * 300 && raise.time < start + 150 * 300, "\((raise.time - start) / 3600) h")
+        #expect(r.raises.allSatisfy { $0.time >= start + 144 * 300 }, "the morning's usual cycle raises nothing")
+        // A fresh detector, that knows no yesterday, says nothing all day.
+        var fresh = ChannelDetector(channel: "pump", config: config)
+        #expect(Run(&fresh, next).raises.isEmpty)
+    }
+
     @Test("an open episode survives a restart: no second raise, one clear")
     func openEpisodeSurvives() {
         var a = detector(.coldRoom)

@@ -20,7 +20,8 @@
 /// Promises: silent for the first day and until the usual size is known (24 slots, at most a day);
 /// a level that moves by the low threshold within a day scores above 0, by 1.3 times it scores 1.
 /// Costs: O(1) per reading (three small sorted windows), O(slots) once per slot; all allocated at
-/// init. Not persisted (after a restart it is silent for a day).
+/// init. What it learned (the slots' levels, the usual size of the difference, the resolution) is
+/// persisted (`snapshot`), so a restart does not make it silent for a day.
 struct DayOverDay: Sendable {
     let sigmas: Double
     let rangeShare: Double
@@ -144,9 +145,48 @@ struct DayOverDay: Sendable {
         slotLargest = .nan
     }
 
+    /// What a restart keeps: one Double per slot and day kept, the learned spread, the resolution.
+    var snapshot: DayOverDaySnapshot {
+        DayOverDaySnapshot(means: means, filledAt: filledAt, earlierMeans: earlierMeans, earlierAt: earlierAt,
+                           spread: spread.values, resolution: resolution.isFinite ? resolution : nil)
+    }
+
+    /// Takes back what `snapshot` saved, after the recent readings have been replayed (they rebuild
+    /// the smoothing and noise windows); a snapshot with another slot count is ignored. The reference
+    /// for the slot under way is picked again from the restored levels at `now`.
+    mutating func restore(_ s: DayOverDaySnapshot, now: Double) {
+        guard s.means.count == slots, s.filledAt.count == slots, s.earlierMeans.count == slots, s.earlierAt.count == slots else { return }
+        means = s.means
+        filledAt = s.filledAt
+        earlierMeans = s.earlierMeans
+        earlierAt = s.earlierAt
+        spread.removeAll()
+        for v in s.spread.suffix(spread.capacity) { spread.push(v) }
+        if let r = s.resolution { resolution = min(resolution, r) }
+        let current = slot
+        let (sum, count) = (slotSum, slotCount)
+        if current >= 0 {
+            // Re-pick yesterday's reference for the open slot without storing it.
+            slot = -1
+            closeSlot(next: current, time: now)
+            slotSum = sum
+            slotCount = count
+        }
+    }
+
     /// After a gap: the smoothing window restarts (what was learned is kept).
     mutating func restartShortTerm() {
         recent.removeAll()
         previous = .nan
     }
+}
+
+/// What `DayOverDay` keeps across a restart (`ChannelDetectorSnapshot.dayOverDay`).
+public struct DayOverDaySnapshot: Sendable, Codable, Hashable {
+    var means: [Double]
+    var filledAt: [Double]
+    var earlierMeans: [Double]
+    var earlierAt: [Double]
+    var spread: [Double]
+    var resolution: Double?
 }

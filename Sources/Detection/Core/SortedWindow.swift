@@ -41,6 +41,9 @@ public struct SortedWindow: Sendable {
     /// The q-quantile (0...1) by linear interpolation between order statistics; NaN when empty. O(1).
     public func quantile(_ q: Double) -> Double { read { core.quantile(q, $0) } }
 
+    /// The values in arrival order, oldest first (for a snapshot). Allocates the result.
+    public var values: [Double] { read { core.values($0) } }
+
     /// `(quantile(a), quantile(b), quantile(c))`.
     public func quantiles(_ a: Double, _ b: Double, _ c: Double) -> (Double, Double, Double) {
         read { (core.quantile(a, $0), core.quantile(b, $0), core.quantile(c, $0)) }

@@ -195,7 +195,8 @@ public struct ChannelDetector: Sendable {
             daily: dailyLearned ? daily?.folded : nil,
             dailySince: dailyLearned ? daily?.since : nil,
             defrost: coldRoom?.schedule?.snapshot,
-            longestFlatRun: stuck.map { $0.longestNormalRun })
+            longestFlatRun: stuck.map { $0.longestNormalRun },
+            dayOverDay: generic?.change?.snapshot)
     }
 
     /// Creates a detector and restores `snapshot` into it (see `restore(_:)`).
@@ -244,6 +245,7 @@ public struct ChannelDetector: Sendable {
             weight?.level?.daily?.reset()
             generic?.level?.daily?.reset()
         }
+        if let d = snapshot.dayOverDay { generic?.change?.restore(d, now: snapshot.lastTime ?? 0) }
         coldRoom?.stuck?.restoreLearned(zeroDiffShare: snapshot.zeroDiffShare, longestRun: snapshot.longestFlatRun ?? 0)
         soil?.stuck?.restoreLearned(zeroDiffShare: snapshot.zeroDiffShare, longestRun: snapshot.longestFlatRun ?? 0)
         weight?.stuck?.restoreLearned(zeroDiffShare: snapshot.zeroDiffShare, longestRun: snapshot.longestFlatRun ?? 0)

@@ -33,13 +33,16 @@ public struct ChannelDetectorSnapshot: Sendable, Codable, Hashable {
     public var defrost: DefrostScheduleSnapshot?
     /// The longest flat run the stuck detector has seen on a behaving sensor (seconds); nil without one.
     public var longestFlatRun: Double?
+    /// Generic channels: the day-over-day comparison's learned levels per slot; nil without one.
+    public var dayOverDay: DayOverDaySnapshot?
 
     public init(
         version: Int = ChannelDetectorSnapshot.currentVersion, samples: [Double], lastTime: Double?, baseline: Double?,
         baselineSince: Double?, baselineCount: Int, zeroDiffShare: Double, alertKind: AlertKind?, alertSince: Double?,
         daily: [Double]? = nil, dailySince: Double? = nil, defrost: DefrostScheduleSnapshot? = nil,
-        longestFlatRun: Double? = nil
+        longestFlatRun: Double? = nil, dayOverDay: DayOverDaySnapshot? = nil
     ) {
+        self.dayOverDay = dayOverDay
         self.defrost = defrost
         self.longestFlatRun = longestFlatRun
         self.version = version
