@@ -83,6 +83,18 @@ struct ComponentTests {
         #expect(x < 8, "alerted at \(x) °C")
     }
 
+    @Test("rise projection: nothing while the envelope is below the excursion onset")
+    func riseNeedsOnset() {
+        var r = RiseProjection(settings: RiseSettings(), sampleInterval: 60)
+        var top = 0.0
+        var x = 3.5
+        for i in 0..<40 {
+            x += 0.3
+            top = max(top, r.update(time: Double(i) * 60, x: x, baseline: 3.5, sigma: 0.1, onset: 100, explained: false))
+        }
+        #expect(top == 0)
+    }
+
     @Test("rise projection: a door burst that recovers never scores")
     func doorBurst() {
         var r = RiseProjection(settings: RiseSettings(), sampleInterval: 60)
@@ -151,6 +163,23 @@ struct DefrostScheduleTests {
         #expect(s.allowance(start: 12 * 3600) == -.infinity)
         let inside = s.update(time: 8 * 3600 + 120, x: 9, floor: 3.5, threshold: 1)
         #expect(inside)
+    }
+
+    @Test("a failure that begins inside an expected defrost is no longer explained once it outlasts the heater")
+    func heaterOverrun() {
+        var s = DefrostSchedule(settings: DefrostSettings(every: 8 * 3600, duration: 2400, learn: false), sampleInterval: 60)
+        // Heater from 8 h on for 24 min (3.5 → 8.5 °C), then no cooling: the room keeps warming 0.1 °C/min.
+        var explained: [Bool] = []
+        var t = 8 * 3600.0
+        while t < 8 * 3600 + 3600 {
+            let u = t - 8 * 3600
+            let x = u < 1440 ? 3.5 + 5 * u / 1440 : 8.5 + 0.1 * (u - 1440) / 60
+            explained.append(s.update(time: t, x: x, floor: 3.5, threshold: 1))
+            t += 60
+        }
+        #expect(explained[10])                                  // inside the heater phase
+        #expect(!explained[50], "still rising 50 min in: 0.75 × 40 min + 5 min is past")
+        #expect(s.overran)
     }
 
     @Test("the controller's status decides while it is fresh")

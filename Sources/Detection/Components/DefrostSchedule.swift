@@ -19,6 +19,11 @@
 /// one that starts outside is not tolerated at all (react fast); while nothing is known, every
 /// excursion is tolerated conservatively for 1.5 × the longest excursion seen + 10 min (20 min at
 /// least, `unknownAllowance` at most; `unknownAllowance` before any was seen).
+/// Whatever the source (except the controller's status), an excursion that still makes new highs
+/// later than a heater phase can last (`heaterOverrun`) is no longer tolerated: a heater's rise ends by
+/// itself, a compressor failure — also one that began inside a defrost — keeps rising.
+/// A lock on a multiple of the real period (defrosts at a half … a fifth of it that look like its own)
+/// is refused, also when it is the lock in force; the lock in force re-qualifies with 3 cycles.
 ///
 /// Costs: O(1) per reading; O(n²) with n ≤ 24 (about 50 µs) when an excursion ends (a few times a day), no
 /// allocation. Memory: five arrays of 24 Doubles allocated at init. The remembered excursions are persisted (`Snapshot`), so a
@@ -62,6 +67,15 @@ struct DefrostSchedule: Sendable {
     /// Peak rise above the floor of each excursion.
     private var peaks: [Double]
     private var peak = 0.0
+    /// When the excursion under way last made a new high (by more than 0.15 × the threshold over
+    /// `highMark`, the high that was new then: a slow, steady rise counts, noise on a plateau does not).
+    private var peakTime = Double.nan
+    private var highMark = 0.0
+    /// Where a heater phase may have begun: the excursion's start, or where it ran into an expected defrost.
+    private var riseStart = Double.nan
+    /// The excursion under way kept rising past any heater phase (`heaterOverrun`): no defrost
+    /// explains it any more, expected or not.
+    private(set) var overran = false
     private var scratchDurations: [Double] = []
     private var scratchPeaks: [Double] = []
     private var next = 0
@@ -110,15 +124,26 @@ struct DefrostSchedule: Sendable {
                     reference = floor
                     lastWarm = time
                     peak = x - floor
+                    peakTime = time
+                    highMark = x - floor
+                    riseStart = time
+                    overran = false
                     allowedUntil = allowance(start: time)
                 }
-            } else if x > reference + 0.5 * threshold {
+            } else if x > max(reference, floor) + 0.5 * threshold {
                 lastWarm = time
+                if x - reference > highMark + 0.15 * threshold { highMark = x - reference; peakTime = time }
                 peak = max(peak, x - reference)
-                if time > allowedUntil, let until = expectedDefrost(at: time) {
+                if !overran && heaterOverrun() {
+                    // Still warming after the longest heater phase: a defrost ends its own rise; a
+                    // failure under way (also one that began inside a defrost) keeps rising.
+                    overran = true
+                    allowedUntil = -.infinity
+                } else if !overran, time > allowedUntil, let until = expectedDefrost(at: time) {
                     // An excursion under way (a door, a slow drift) that runs into an expected defrost:
                     // from here on the defrost explains it.
                     allowedUntil = until
+                    riseStart = time
                 }
             } else if time - lastWarm >= max(180, 1.5 * sampleInterval) {
                 // Back at the floor for long enough that a dip inside one defrost does not split it.
@@ -134,6 +159,7 @@ struct DefrostSchedule: Sendable {
     /// After a gap or a clock going backwards: the excursion under way is forgotten (not learned).
     mutating func restartShortTerm() {
         inExcursion = false
+        overran = false
         allowedUntil = -.infinity
     }
 
@@ -181,6 +207,17 @@ struct DefrostSchedule: Sendable {
         return s + hold
     }
 
+    /// True when the excursion under way made a new high later than a defrost's heater phase can
+    /// last: 75 % of the longest defrost known (a heater runs for at most about 70 % of it, the rest
+    /// is the pull-down), plus 5 minutes (2 readings at least) of slack. False while no duration is known.
+    private func heaterOverrun() -> Bool {
+        // Nothing known yet: the longest excursion seen, but at least a 40-minute defrost (the first
+        // excursions remembered may be door openings).
+        let longest = lock?.longest ?? settings.duration ?? max(longestSeen, 2400)
+        guard longest > 0, peakTime.isFinite else { return false }
+        return peakTime - riseStart > 0.75 * longest + max(300, 2 * sampleInterval)
+    }
+
     /// Longest self-ending excursion remembered.
     var longestSeen: Double {
         var m = 0.0
@@ -192,6 +229,7 @@ struct DefrostSchedule: Sendable {
 
     private mutating func endExcursion(duration: Double, time: Double) {
         inExcursion = false
+        overran = false
         allowedUntil = -.infinity
         guard settings.learn, !learningPaused, duration >= max(Self.minExcursion, 1.5 * sampleInterval), duration <= Self.maxExcursion else { return }
         record(start: excursionStart, duration: duration, peak: peak)
@@ -228,6 +266,9 @@ struct DefrostSchedule: Sendable {
     mutating func refit(now: Double) {
         guard count >= 3 else { return }
         var best: (score: Int, residual: Double, lock: Lock)?
+        // A lock in force that turns out to be a multiple of the real period is let go (not kept as
+        // the previous period either): nothing known is safer than defrosts expected at the wrong times.
+        if let l = lock, isMultiple(period: l.period, anchor: l.phase, tolerance: l.tolerance) { lock = nil }
         // The lock in force competes too, one point ahead: a few doors that happen to fit a
         // neighbouring phase must not pull a good lock away.
         if let l = lock, let fit = evaluate(period: l.period, anchor: l.phase, now: now) {
@@ -267,32 +308,51 @@ struct DefrostSchedule: Sendable {
         }
     }
 
-    /// True when `period` looks like a multiple of the real one: remembered excursions also fall
-    /// regularly between its cycles, at half or a third of it (a recent run of missed defrosts — hidden
-    /// by a fault, say — can make a multiple qualify before the real period does; then nothing locks
-    /// until the real one qualifies again).
+    /// True when `period` looks like a multiple of the real one: remembered excursions that look like
+    /// the ones on its grid (duration and peak within 0.6–1.6 × their mean: defrosts, not doors) also
+    /// fall regularly between its cycles, at a half, a third, a quarter or a fifth of it (a recent run
+    /// of missed defrosts — hidden by a fault, say — can make a multiple qualify before the real period
+    /// does; then nothing locks until the real one qualifies again).
     private func isMultiple(period: Double, anchor: Double, tolerance: Double) -> Bool {
         var onGrid = 0
-        var between = [0, 0]
+        var halves = 0
+        var others = 0                                           // at a third, a quarter or a fifth
         var first = Double.infinity                              // excursions before the grid's first match
-        for i in 0..<count {                                     // belong to an older schedule: not counted
-            let r = (excursion(i).start - anchor) / period
-            if abs(r - r.rounded()) * period <= tolerance { first = min(first, excursion(i).start) }
+        var meanDuration = 0.0, meanPeak = 0.0                   // belong to an older schedule: not counted
+        for i in 0..<count {
+            let e = excursion(i)
+            let r = (e.start - anchor) / period
+            guard abs(r - r.rounded()) * period <= tolerance else { continue }
+            first = min(first, e.start)
+            onGrid += 1
+            meanDuration += e.duration
+            meanPeak += e.peak
         }
+        guard onGrid > 0 else { return false }
+        meanDuration /= Double(onGrid)
+        meanPeak /= Double(onGrid)
         for i in 0..<count where excursion(i).start >= first {
-            let r = (excursion(i).start - anchor) / period
-            if abs(r - r.rounded()) * period <= tolerance { onGrid += 1; continue }
-            for d in 2...3 {
+            let e = excursion(i)
+            let r = (e.start - anchor) / period
+            guard abs(r - r.rounded()) * period > tolerance,
+                  e.duration >= 0.6 * meanDuration, e.duration <= 1.6 * meanDuration,
+                  e.peak >= 0.6 * meanPeak, e.peak <= 1.6 * meanPeak else { continue }
+            for d in 2...5 {
                 let rd = r * Double(d)
-                if abs(rd - rd.rounded()) * period / Double(d) <= tolerance { between[d - 2] += 1 }
+                guard abs(rd - rd.rounded()) * period / Double(d) <= tolerance else { continue }
+                if d == 2 { halves += 1 } else { others += 1 }
+                break
             }
         }
-        return between[0] >= max(2, onGrid / 2) || between[1] >= max(2, onGrid)
+        return halves >= max(2, onGrid / 2) || others >= max(2, onGrid)
     }
 
     private mutating func evaluate(period: Double, anchor: Double, now: Double) -> (score: Int, residual: Double, lock: Lock)? {
         let tolerance = max(2 * sampleInterval + 120, 480, 0.02 * period)
-        let relock = previousPeriod.isFinite && abs(previousPeriod - period) <= tolerance
+        // The lock in force, or the one dropped last, needs one cycle fewer: a defrost hidden by a
+        // fault (a stuck sensor, a door left open) must not hand the lock to a multiple of its period.
+        let relock = (previousPeriod.isFinite && abs(previousPeriod - period) <= tolerance)
+            || (lock.map { abs($0.period - period) <= tolerance } ?? false)
         let needed = relock ? 3 : settings.lockCycles
         // Cycles are numbered from the anchor (0); the newest cycle that should have been seen by now
         // and the `needed` before it must nearly all have an excursion.

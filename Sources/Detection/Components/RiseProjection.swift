@@ -8,6 +8,9 @@
 /// straight-line projection reaches the limit within `horizon` (score 1), fading to 0 at twice that;
 /// and the minimum of the envelope window lies in its older half (a door burst that is recovering
 /// has its minimum at the newest reading, a warming room at the oldest).
+/// The envelope must also clear `onset` (the room's floor plus the excursion threshold that
+/// `DefrostSchedule` uses): below it the rise is compressor cycling, or the first minutes of a heater
+/// that the schedule has not yet been asked to explain.
 /// Readings that a defrost explains only feed the envelope. Promises: no score before a baseline
 /// exists. Costs: O(envelope readings ≤ 64) per reading; two rings allocated at init; nothing persisted.
 struct RiseProjection: Sendable {
@@ -37,7 +40,7 @@ struct RiseProjection: Sendable {
     }
 
     /// Feeds a plausible reading; returns the score in [0, 1].
-    mutating func update(time: Double, x: Double, baseline: Double, sigma: Double, explained: Bool) -> Double {
+    mutating func update(time: Double, x: Double, baseline: Double, sigma: Double, onset: Double = -.infinity, explained: Bool) -> Double {
         window[windowNext] = x
         windowNext = windowNext + 1 == window.count ? 0 : windowNext + 1
         windowCount = min(windowCount + 1, window.count)
@@ -63,7 +66,7 @@ struct RiseProjection: Sendable {
         guard total > 0.3, span > 0 else { return 0 }
         let firstHalf = envelopes[middle] - envelopes[oldest]
         let secondHalf = e - envelopes[middle]
-        guard firstHalf >= 0.25 * total, secondHalf >= 0.25 * total, e > baseline + max(1.0, 2.5 * sigma) else { return 0 }
+        guard firstHalf >= 0.25 * total, secondHalf >= 0.25 * total, e > baseline + max(1.0, 2.5 * sigma), !(e <= onset) else { return 0 }
         let rate = total / span
         let l = settings.limit(baseline: baseline)
         let seconds = (l - e) / rate

@@ -109,17 +109,22 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
             // opened for minutes. Air cannot swing 5 °C and back within a minute. The level window is
             // short (20 min, doubled while no defrost schedule is known) because warm excursions that a
             // defrost explains are kept out of it (`DefrostSchedule`); the rise projection catches a
-            // compressor failure before the window would.
+            // compressor failure before the window would. Level thresholds at 1.5 / 2.5 noise scales:
+            // the level is a low quantile compared with a median baseline, so it shows a set-point drift
+            // about half a cycle short (at 2 / 3.5 a 3 °C drift in a room cycling ±1.4 °C never raised).
+            // `stuck` after 2 h on a coarse sensor (not 4): a cold room's air moves with every compressor
+            // cycle and defrost, and the stuck detector's learned longest normal flat run still protects
+            // a sensor that legitimately sits on one step.
             return DetectorConfig(
                 kind: kind, unit: "°C", sampleInterval: sampleInterval ?? 60,
                 validMin: -40, validMax: 60, sentinels: [85, -127, -999, 3276.7, -3276.8, 6553.5],
                 noDataAfter: 600, maxGap: 1800,
                 spike: SpikeSettings(minJump: 5, sigmas: 8, count: 2, memory: 1800),
                 level: LevelSettings(
-                    window: 1200, quantile: 0.25, low: 1.0, high: 2.0, sigmaLow: 2, sigmaHigh: 3.5, rises: true, falls: true,
+                    window: 1200, quantile: 0.25, low: 1.0, high: 2.0, sigmaLow: 1.5, sigmaHigh: 2.5, rises: true, falls: true,
                     baselineTimeConstant: 12 * 3600, warmup: 3 * 3600),
                 drift: nil,
-                stuck: StuckSettings(duration: 3600),
+                stuck: StuckSettings(duration: 3600, quantizedFactor: 2),
                 clearAfter: 900, processSeverity: .critical, faultSeverity: .warning,
                 defrost: DefrostSettings(), rise: RiseSettings())
         case .soilMoisture:

@@ -23,9 +23,14 @@ struct ColdRoomPipeline: Sendable {
     /// window's own scale grows with a failure and would raise the thresholds that should catch it.
     private(set) var usualSigma = Double.nan
     private var sigmaTime = Double.nan
+    /// After a flat run (a frozen sensor, 40 % of the stuck delay): no learning of the scale until the
+    /// long window (`sigmaHold` seconds of it) has forgotten the run.
+    private var sigmaHoldUntil = -Double.infinity
+    private let sigmaHold: Double
 
     init(config: DetectorConfig) {
         noise = NoiseScale(capacity: config.window, minSpread: config.minSpread)
+        sigmaHold = Double(config.window) * config.sampleInterval
         spike = config.spike.map(SpikeDetector.init(settings:))
         stuck = config.stuck.map(StuckDetector.init(settings:))
         floor = FloorTracker(sampleInterval: config.sampleInterval)
@@ -40,9 +45,16 @@ struct ColdRoomPipeline: Sendable {
         var best = Strongest()
         noise.push(x)
         if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
-        if stuck != nil { best.offer(stuck!.update(time: time, x: x), .stuck) }
+        var flat = 0.0
+        if stuck != nil {
+            flat = stuck!.update(time: time, x: x)
+            best.offer(flat, .stuck)
+        }
         floor.update(time: time, x: x)
-        if noise.count >= 32 && !alerting && !(level?.deviating ?? false) {
+        // Not while the long window holds a flat run (a frozen sensor would teach a tiny scale, and the
+        // compressor cycling would look like excursions once it moves again).
+        if flat >= 0.2 { sigmaHoldUntil = time + sigmaHold }
+        if noise.count >= 32 && !alerting && !(level?.deviating ?? false) && time > sigmaHoldUntil {
             let current = noise.sigma()
             if usualSigma.isNaN { usualSigma = current } else if time > sigmaTime {
                 usualSigma += min(1, (time - sigmaTime) / 7200) * (current - usualSigma)
@@ -57,7 +69,7 @@ struct ColdRoomPipeline: Sendable {
         var defrost = schedule?.update(time: time, x: x, floor: floor.floor, threshold: threshold) ?? false
         // Inside a defrost that a known schedule predicts, the heater explains any warming, also before
         // the excursion has crossed its threshold (the projection would otherwise see the heater's rise).
-        if !defrost, schedule?.expectedDefrost(at: time) != nil { defrost = true }
+        if !defrost, !(schedule?.overran ?? false), schedule?.expectedDefrost(at: time) != nil { defrost = true }
         explained = defrost && !alerting
         let known = schedule?.isKnown(at: time) ?? false
         knownDefrost = explained && known
@@ -66,7 +78,7 @@ struct ColdRoomPipeline: Sendable {
         }
         if rise != nil {
             let baseline = level.map { $0.trusted(at: time) ? $0.baseline : .nan } ?? .nan
-            best.offer(rise!.update(time: time, x: x, baseline: baseline, sigma: sigma, explained: explained), .rate)
+            best.offer(rise!.update(time: time, x: x, baseline: baseline, sigma: sigma, onset: floor.floor + threshold, explained: explained), .rate)
         }
         return best
     }

@@ -112,7 +112,9 @@ enum ColdRoomTrace {
                         if t >= tr + 4 * recovery { last = i; break }
                     }
                 }
-                trace.label(.compressor, rows: a, last)
+                // The compressor is off by design while the heater runs: a failure there shows (and is
+                // labelled) from the heater's end, when the compressor should have restarted.
+                trace.label(.compressor, rows: from, last)
             case .doorLeftOpen:
                 let open = rng.uniform(45...150) * 60
                 let tau = rng.uniform(5...15) * 60
