@@ -81,12 +81,19 @@ final class SimulationModel: @unchecked Sendable {
             // every 6 hours (each room at its own hour): heaters for 20 minutes, +2.5 °C, then pull-down.
             let phase = t.truncatingRemainder(dividingBy: 1200) / 1200
             let cycling = (phase < 0.7 ? phase / 0.7 : (1 - phase) / 0.3) * 2 - 1
-            return ch.base + cycling + Self.defrostWarmth(t + Double(device.config.slave) * 5400) + noise
+            // A room whose site file declares its defrost cycle defrosts exactly then, on the simulated
+            // clock (start + elapsed × speed), as the agent running on the same clock expects it.
+            let warmth = device.config.defrost.flatMap { Self.declaredDefrostWarmth($0, at: start + t) }
+                ?? Self.defrostWarmth(t + Double(device.config.slave) * 5400)
+            return ch.base + cycling + warmth + noise
         case "temperature": return ch.base + 3 * sin(2 * .pi * t / 86_400) + noise
         case "humidity": return min(100, ch.base + 2 * sin(2 * .pi * t / 1200) + noise * 5)
         case "soil_moisture": return max(0, ch.base - (t.truncatingRemainder(dividingBy: 43_200)) / 3600 * 0.4 + noise)
         case "weight":
-            let sacks = Int(t / 120) % 20  // a 50 kg sack every two minutes, emptied every 40
+            // A delivery every 6 hours: ten 50 kg sacks, one every 30 s; three hours later they leave
+            // the same way. Between the two the load sits still, as on a real platform scale.
+            let into = t.truncatingRemainder(dividingBy: 6 * 3600)
+            let sacks = into < 3 * 3600 ? min(10, Int(into / 30) + 1) : max(0, 10 - Int((into - 3 * 3600) / 30) - 1)
             return ch.base + Double(sacks) * 50 + noise
         default: return ch.base + noise
         }
@@ -99,6 +106,24 @@ final class SimulationModel: @unchecked Sendable {
         guard into >= 0 else { return 0 }
         if into < 1200 { return 2.5 * min(1, into / 600) }
         return 2.5 * exp(-(into - 1200) / 240)
+    }
+
+    /// Degrees above the set-point at simulated time `time` (seconds since the epoch) from the defrosts
+    /// a site file declares: `every` from UTC midnight, or the clock times `at`, the heater on for
+    /// `duration` (warming 2.5 °C over 10 minutes), then the pull-down. Nil when nothing is declared.
+    static func declaredDefrostWarmth(_ d: DefrostDeclaration, at time: Double) -> Double? {
+        guard let duration = d.duration else { return nil }
+        let into: Double
+        if let every = d.every {
+            into = time.truncatingRemainder(dividingBy: every)
+        } else if let times = d.clockTimes, !times.isEmpty {
+            let ofDay = time.truncatingRemainder(dividingBy: 86_400)
+            into = times.map { ofDay >= $0 ? ofDay - $0 : ofDay + 86_400 - $0 }.min() ?? .infinity
+        } else {
+            return nil
+        }
+        if into < duration { return 2.5 * min(1, into / 600) }
+        return 2.5 * min(1, duration / 600) * exp(-(into - duration) / 240)
     }
 
     /// Encodes the current values of the device at `slave` into `write(function, address, words)`.
