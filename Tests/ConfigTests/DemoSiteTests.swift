@@ -25,7 +25,8 @@ struct DemoSiteTests {
         #expect(site.devices.map(\.name) == ["cold-room-1", "cold-room-2", "field-a-soil", "maize-scale"])
         #expect(site.devices.map(\.bus) == ["warehouse", "warehouse", "warehouse", "warehouse"])
         #expect(site.devices.map(\.slave) == [3, 4, 5, 1])
-        #expect(site.devices.map(\.pollMS) == [2000, 2000, 5000, 2000])
+        #expect(site.devices.map(\.pollMS) == [1000, 1000, 5000, 2000])
+        #expect(site.devices.map(\.defrost) == [DefrostDeclaration(every: 21_600, duration: 1_200), DefrostDeclaration(every: 21_600, duration: 1_200), nil, nil])
         #expect(site.devices.map(\.profile.name) == ["th-transmitter", "th-transmitter", "soil-probe", "weighing-transmitter"])
         #expect(site.devices.map { $0.channels.map(\.name) } == [
             ["temperature", "humidity"], ["temperature", "humidity"],
