@@ -84,4 +84,37 @@ struct GenericAndScaleComponentTests {
         for k in 0..<300 { raised = max(raised, stepped.update(x: (k < 200 ? 10 : 30) + w.next(0.3), noise: 0.2)) }
         #expect(raised == 0)
     }
+
+    @Test("spike burst: a quantised flat series dithering by one grid step is not a burst; a tall one is")
+    func spikeBurstDither() {
+        var s = SpikeBurst()
+        var k = 0
+        func feed(_ x: Double) -> Double { k += 1; return s.update(x: x, noise: 0, step: 0.1) }
+        // 23.7 and 23.8 (a 0.1 V grid), then two one-step blips to 23.9 within ten readings.
+        for i in 0..<200 { _ = feed(i % 9 == 0 ? 23.7 : 23.8) }
+        var worst = 0.0
+        for x in [23.9, 23.8, 23.8, 23.9, 23.8, 23.8, 23.8] { worst = max(worst, feed(x)) }
+        #expect(worst == 0)
+        for x in [25.0, 23.8, 23.8, 25.0, 23.8] { worst = max(worst, feed(x)) }
+        #expect(worst == 1)
+    }
+
+    @Test("generic: a plateau the series held in the last days does not raise at a new hour; a new level does")
+    func genericPlateauGate() {
+        let config = DetectorConfig.defaults(for: .generic, sampleInterval: 300)
+        var p = GenericPipeline(config: config)
+        var w = Wobble()
+        var t = Self.t0
+        func run(hours: Double, level: Double) -> Double {
+            var worst = 0.0
+            for _ in 0..<Int(hours * 12) { worst = max(worst, p.update(time: t, x: level + w.next(0.05), alerting: false).score); t += 300 }
+            return worst
+        }
+        // Three days: 10 by night, 40 from 08:00 to 16:00.
+        for _ in 0..<3 { _ = run(hours: 8, level: 10); _ = run(hours: 8, level: 40); _ = run(hours: 8, level: 10) }
+        // Day four: 40 already from 02:00 (a known plateau at a new hour), then 90 (never seen).
+        _ = run(hours: 2, level: 10)
+        #expect(run(hours: 4, level: 40) == 0)
+        #expect(run(hours: 2, level: 90) > 0.5)
+    }
 }

@@ -44,6 +44,9 @@ struct DayOverDay: Sendable {
     private var yesterday = Double.nan
     private var yesterdayHigh = Double.nan
     private var resolution = Double.infinity
+    /// The smallest reading-to-reading change seen (slowly forgotten): the series' resolution step,
+    /// or 0 while none is known.
+    var step: Double { resolution.isFinite ? resolution : 0 }
     private(set) var range = Double.nan
     private var previous = Double.nan
     private var lastDifference = Double.nan
@@ -55,6 +58,8 @@ struct DayOverDay: Sendable {
     private(set) var level = Double.nan
     private(set) var reference = Double.nan
     private(set) var difference = 0.0
+    /// The low threshold of the last evaluation (0 until known).
+    private(set) var threshold = 0.0
 
     init(sampleInterval: Double, smoothing: Int = 5, sigmas: Double = 5, rangeShare: Double = 0.5, noiseSigmas: Double = 8) {
         self.sigmas = sigmas
@@ -99,6 +104,7 @@ struct DayOverDay: Sendable {
         let usual = spread.quantile(0.75) / 1.15
         let steps = resolution.isFinite ? 3.5 * resolution : 0
         let lo = max(sigmas * usual, rangeShare * range, noiseSigmas * noise, steps, 1e-9)
+        threshold = lo
         let a = abs(difference)
         deviating = a > 0.5 * lo
         if deviating { slotDeviated = true }

@@ -3,7 +3,8 @@
 /// glitches), counted in readings so any sampling rate behaves alike.
 ///
 /// A reading is an outlier when it lies beyond the window's `tail` and `1 - tail` quantiles by
-/// `rangeShare` of the distance between them (and by `noiseSigmas` noises of the caller's), while the
+/// `rangeShare` of the distance between them (and by `noiseSigmas` noises and 2.5 resolution steps of
+/// the caller's: a reading one grid step off on a quantised, nearly flat series is dither), while the
 /// readings before and after it do not (a level that moves and stays is not a spike; the verdict
 /// comes one reading later). Promises: one outlier never alerts; `count` outliers within `within`
 /// readings score 1 for `hold` readings after the newest, then 0 (so the alert ends with the burst).
@@ -36,13 +37,13 @@ struct SpikeBurst: Sendable {
         positions = [Int](repeating: Int.min / 2, count: self.count)
     }
 
-    /// Feeds a plausible reading and the series' reading noise; returns the score in [0, 1].
-    mutating func update(x: Double, noise: Double) -> Double {
+    /// Feeds a plausible reading, the series' reading noise and its resolution step; returns the score in [0, 1].
+    mutating func update(x: Double, noise: Double, step: Double = 0) -> Double {
         reading += 1
         var beyond = false
         if window.count >= window.capacity / 2 {
             let (lo, hi, _) = window.quantiles(tail, 1 - tail, 0.5)
-            let margin = max(rangeShare * (hi - lo), noiseSigmas * noise)
+            let margin = max(rangeShare * (hi - lo), noiseSigmas * noise, 2.5 * step)
             beyond = margin > 0 && (x > hi + margin || x < lo - margin)
         }
         // The previous reading was an outlier that came straight back.

@@ -168,9 +168,11 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
             // series itself and counted in readings. The level (median of 5 readings) is compared with
             // the same time yesterday (whatever repeats daily cancels; a level the series holds is not
             // news), against 4.5 times how far that difference usually goes in a slot of the day, half
-            // of yesterday's range, three noises and 3.5 resolution steps (`DayOverDay`); two readings
-            // within ten that jump out of the last 128 readings' 3rd–97th percentile band by half its
-            // width (and six noises) and come straight back are a burst of glitches (`SpikeBurst`).
+            // of yesterday's range, three noises and 3.5 resolution steps (`DayOverDay`), and raised
+            // only on a level not held normally in the last three days (a known plateau at a new hour
+            // is not news); two readings within ten that jump out of the last 128 readings' 3rd–97th
+            // percentile band by half its width (and six noises and 2.5 resolution steps) and come
+            // straight back are a burst of glitches (`SpikeBurst`).
             // The clear delay is 5 readings (at most 6 h), and after a clear nothing raises for 30
             // readings (at most 12 h), so one episode is one raise. `stuck` is off (many quantities are
             // legitimately flat); the baseline `level`, `drift` and `spike` detectors can be switched on.

@@ -1,5 +1,8 @@
 /// Any other quantity: a burst of outlying readings (`SpikeBurst`), and the level against the same
-/// time yesterday (`DayOverDay`), judged by the series' own day-to-day change, its range and its noise;
+/// time yesterday (`DayOverDay`), judged by the series' own day-to-day change, its range and its noise,
+/// and raised only on a level the series has held normally (scoring 0, no alert open) in none of the
+/// last three days (`seen`: a stepwise series returning to one of its usual plateaus at a new hour is
+/// not news);
 /// then the older detectors if the settings ask for them (level against a learned baseline with the
 /// novelty gate, drift, stuck: all off by default, `stuck` because many quantities are legitimately
 /// flat). Everything is counted in readings or relative to the series itself, so a series sampled
@@ -8,6 +11,8 @@
 struct GenericPipeline: Sendable {
     var noise: NoiseScale
     var change: DayOverDay?
+    /// The levels held normally in the last three days (the novelty gate of `change`'s raises).
+    var seen: LevelMemory?
     var burst: SpikeBurst?
     var spike: SpikeDetector?
     var level: LevelDeviation?
@@ -21,6 +26,7 @@ struct GenericPipeline: Sendable {
             DayOverDay(sampleInterval: config.sampleInterval, smoothing: $0.smoothing, sigmas: $0.sigmas,
                        rangeShare: $0.rangeShare, noiseSigmas: $0.noiseSigmas)
         }
+        seen = config.dayOverDay.map { _ in LevelMemory(memory: 3 * 86_400, sampleInterval: config.sampleInterval) }
         burst = config.dayOverDay.map {
             SpikeBurst(count: $0.spikeCount, within: $0.spikeWithin, rangeShare: $0.spikeRangeShare, noiseSigmas: $0.spikeNoiseSigmas)
         }
@@ -36,8 +42,16 @@ struct GenericPipeline: Sendable {
         var best = Strongest()
         noise.push(x)
         if change != nil {
-            let s = change!.update(time: time, x: x)
-            if burst != nil { best.offer(burst!.update(x: x, noise: change!.noise), .spike) }
+            var s = change!.update(time: time, x: x)
+            if burst != nil { best.offer(burst!.update(x: x, noise: change!.noise, step: change!.step), .spike) }
+            // A new raise only on a level not held normally lately; the levels of alerts are not
+            // remembered (a fault does not teach the gate that its level is normal).
+            let level = change!.level
+            if s > 0 && !alerting {
+                if !seen!.isNovel(level, direction: change!.difference, margin: 0.1 * change!.threshold) { s = 0 }
+            } else if s == 0 && !alerting {
+                seen!.note(time: time, level: level)
+            }
             best.offer(s, .deviation)
         }
         if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
