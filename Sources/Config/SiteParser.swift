@@ -1,4 +1,4 @@
-internal import EdgeCore
+public import EdgeCore
 internal import Foundation
 internal import Yams
 
@@ -54,7 +54,17 @@ extension ConfigLoader {
                 continue
             }
             busNames[name] = f.node("name")
-            if let bus = parseBus(f, name: name, r) { buses.append(bus) }
+            guard let bus = parseBus(f, name: name, r) else { continue }
+            // One serial port is one RS-485 line: two buses on it would interleave their frames.
+            if case .rtu(let device, _, _) = bus.transport {
+                let port = Self.resolvedPort(device)
+                if let other = buses.first(where: { if case .rtu(let d, _, _) = $0.transport { return Self.resolvedPort(d) == port }; return false }) {
+                    r.report(f.node("rtu"), f.sub("rtu.device"),
+                             "bus '\(name)' uses serial port \(device), which bus '\(other.name)' (line \(busNames[other.name]?.mark?.line ?? 0)) already uses: one port is one RS-485 line — list all its devices under one bus")
+                    continue
+                }
+            }
+            buses.append(bus)
         }
 
         // Devices, with their profiles.
@@ -313,6 +323,47 @@ extension ConfigLoader {
         if let learn = f.bool("learn") { d.learn = learn }
         if let from = f.string("from") { d.from = from }
         return d
+    }
+
+    /// A serial port's real device (a /dev/serial/by-id link resolves to its ttyUSB), or the path as
+    /// written when it does not exist now.
+    static func resolvedPort(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
+    }
+
+    /// Serial ports of `site` that do not exist on this machine now, as warnings located at the port's
+    /// first mention in the site file, each listing the ports that do exist. A warning, not an error:
+    /// a site is often checked before its adapter is plugged in, and the agent reopens a port that
+    /// appears later.
+    public static func portWarnings(site: Site, sitePath: String) -> [ConfigDiagnostic] {
+        let text = (try? String(contentsOfFile: sitePath, encoding: .utf8)) ?? ""
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var warnings: [ConfigDiagnostic] = []
+        for bus in site.buses {
+            guard case .rtu(let device, _, _) = bus.transport, !FileManager.default.fileExists(atPath: device) else { continue }
+            var line = 1, column = 1
+            if let i = lines.firstIndex(where: { $0.contains(device) }), let r = lines[i].range(of: device) {
+                line = i + 1
+                column = lines[i].distance(from: lines[i].startIndex, to: r.lowerBound) + 1
+            }
+            let present = availablePorts()
+            let list = present.isEmpty ? "no serial ports are present now" : "ports present now: " + present.joined(separator: ", ")
+            warnings.append(ConfigDiagnostic(file: sitePath, line: line, column: column, path: "buses.\(bus.name).rtu.device",
+                                             message: "serial port \(device) does not exist (is the adapter plugged in?); \(list)"))
+        }
+        return warnings
+    }
+
+    /// Serial ports on this machine: stable /dev/serial/by-id names first, then USB, ACM and the
+    /// board's own UARTs.
+    static func availablePorts() -> [String] {
+        let fm = FileManager.default
+        var ports = ((try? fm.contentsOfDirectory(atPath: "/dev/serial/by-id")) ?? []).sorted().map { "/dev/serial/by-id/" + $0 }
+        let dev = ((try? fm.contentsOfDirectory(atPath: "/dev")) ?? []).sorted()
+        ports += dev.filter { $0.hasPrefix("ttyUSB") || $0.hasPrefix("ttyACM") || $0.hasPrefix("ttyAMA") || $0 == "serial0" }.map { "/dev/" + $0 }
+        return ports
     }
 
     /// "HH:MM" as seconds after midnight.

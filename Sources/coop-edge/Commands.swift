@@ -52,6 +52,7 @@ struct CheckConfig: ParsableCommand {
         let problems = ConfigLoader.check(sitePath: file, profilesDirectory: profiles)
         if problems.isEmpty {
             if let site = try? ConfigLoader.loadSite(path: file, profilesDirectory: profiles) {
+                for w in ConfigLoader.portWarnings(site: site, sitePath: file) { printError("warning: " + w.description) }
                 print("\(file): ok — \(site.buses.count) bus(es), \(site.devices.count) device(s), \(site.devices.reduce(0) { $0 + $1.channels.count }) channel(s), publishing under \(site.topicPrefix)/")
             }
             return

@@ -48,3 +48,53 @@ struct ProfileOverlapTests {
         }
     }
 }
+
+/// Serial ports in a site: two buses cannot share one, and one that is not plugged in is a warning
+/// that lists the ports that are.
+@Suite("Serial ports in a site")
+struct SerialPortTests {
+    func site(_ buses: String) -> String {
+        """
+        coop: c
+        site: s
+        broker: { url: mqtt://127.0.0.1:1883 }
+        buses:
+        \(buses)
+        devices:
+          - { name: d, bus: a, slave: 1, profile: th-transmitter, poll: 1s }
+        """
+    }
+
+    @Test("two buses on one serial port, also through a by-id style link, are refused")
+    func twoBusesOnePort() throws {
+        let s = try Scratch()
+        let port = s.root.appendingPathComponent("ttyUSB7").path
+        _ = FileManager.default.createFile(atPath: port, contents: nil)
+        let link = s.root.appendingPathComponent("usb-FTDI_RS485-if00-port0").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: port)
+        let path = try s.site(site("""
+              - { name: a, rtu: { device: \(port), baud: 9600 } }
+              - { name: b, rtu: { device: \(link), baud: 19200 } }
+            """))
+        #expect(ConfigLoader.check(sitePath: path).map { "\($0.line): \($0.message)" } == [
+            "6: bus 'b' uses serial port \(link), which bus 'a' (line 5) already uses: one port is one RS-485 line — list all its devices under one bus",
+        ])
+    }
+
+    @Test("a serial port that does not exist is a warning at its line, listing the ports there are")
+    func missingPort() throws {
+        let s = try Scratch()
+        let path = try s.site(site("  - { name: a, rtu: { device: /dev/ttyUSB-not-here, baud: 9600 } }"))
+        #expect(ConfigLoader.check(sitePath: path).isEmpty, "a warning, not an error")
+        let loaded = try ConfigLoader.loadSite(path: path)
+        let warnings = ConfigLoader.portWarnings(site: loaded, sitePath: path)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.line == 5 && warnings.first?.column == 31, "\(warnings)")
+        #expect(warnings.first?.message.hasPrefix("serial port /dev/ttyUSB-not-here does not exist (is the adapter plugged in?); ") == true)
+        // A port that exists is no warning.
+        let present = s.root.appendingPathComponent("ttyUSB0").path
+        _ = FileManager.default.createFile(atPath: present, contents: nil)
+        let ok = try s.site(site("  - { name: a, rtu: { device: \(present), baud: 9600 } }"), name: "ok")
+        #expect(ConfigLoader.portWarnings(site: try ConfigLoader.loadSite(path: ok), sitePath: ok).isEmpty)
+    }
+}
