@@ -10,22 +10,26 @@
 ///    cycles of one period between 3.5 h and 26 h (controllers defrost 2–6 times a day) have at least `lockCycles` of them (3 when the period
 ///    matches the previous lock: a re-lock) that look alike (duration and peak within 0.7–1.4 × their
 ///    median: a defrost repeats itself, door openings do not), the schedule locks on that period, the fitted phase of the
-///    newest, and the longest of their durations. Every new excursion refits, so the phase keeps re-locking (a set-point
-///    change moves the floor, not the excursions); a lock whose newest match is more than 2.5 periods
+///    newest, and the longest of their durations. Among periods that qualify, one must also predict the
+///    biggest recurring excursions (the defrosts), not the many small door bursts between them. Every
+///    new excursion refits, so the phase keeps re-locking (a set-point change moves the floor, not the
+///    excursions); a lock whose newest match is more than 2.5 periods
 ///    old (defrosts stopped, a clock step, a new controller program) is dropped.
 ///
 /// An excursion that starts inside an expected defrost (from 1 tolerance before the predicted start
 /// to the longest duration after it) is tolerated until predicted start + longest duration + margin;
 /// one that starts outside is not tolerated at all (react fast); while nothing is known, every
-/// excursion is tolerated conservatively for 1.5 × the longest excursion seen + 10 min (20 min at
-/// least, `unknownAllowance` at most; `unknownAllowance` before any was seen).
+/// excursion is tolerated conservatively for 1.5 × the longest excursion seen + 10 min (at least as
+/// long as the heater of a 40-minute defrost may keep rising, 35 min: the excursions seen so far may
+/// all be door bursts, and a real defrost must not be flagged mid-heater; `unknownAllowance` at most,
+/// and before any was seen). A failure is still caught by `heaterOverrun` once it outlasts that heater.
 /// Whatever the source (except the controller's status), an excursion that still makes new highs
 /// later than a heater phase can last (`heaterOverrun`) is no longer tolerated: a heater's rise ends by
 /// itself, a compressor failure — also one that began inside a defrost — keeps rising.
 /// A lock on a multiple of the real period (defrosts at a half … a fifth of it that look like its own)
 /// is refused, also when it is the lock in force; the lock in force re-qualifies with 3 cycles.
 ///
-/// Costs: O(1) per reading; O(n²) with n ≤ 24 (about 50 µs) when an excursion ends (a few times a day), no
+/// Costs: O(1) per reading; O(n²) with n ≤ 24 (about 50 µs, a third more with `unexplainedLarger`) when an excursion ends (a few times a day), no
 /// allocation. Memory: five arrays of 24 Doubles allocated at init. The remembered excursions are persisted (`Snapshot`), so a
 /// restart keeps a locked schedule.
 struct DefrostSchedule: Sendable {
@@ -203,7 +207,7 @@ struct DefrostSchedule: Sendable {
         }
         guard settings.learn || settings.unknownAllowance > 0 else { return -.infinity }
         let longest = longestSeen
-        let hold = longest > 0 ? min(settings.unknownAllowance, max(1200, 1.5 * longest + 600)) : settings.unknownAllowance
+        let hold = longest > 0 ? min(settings.unknownAllowance, max(heaterBound(Self.assumedDefrost), 1.5 * longest + 600)) : settings.unknownAllowance
         return s + hold
     }
 
@@ -213,10 +217,18 @@ struct DefrostSchedule: Sendable {
     private func heaterOverrun() -> Bool {
         // Nothing known yet: the longest excursion seen, but at least a 40-minute defrost (the first
         // excursions remembered may be door openings).
-        let longest = lock?.longest ?? settings.duration ?? max(longestSeen, 2400)
+        let longest = lock?.longest ?? settings.duration ?? max(longestSeen, Self.assumedDefrost)
         guard longest > 0, peakTime.isFinite else { return false }
-        return peakTime - riseStart > 0.75 * longest + max(300, 2 * sampleInterval)
+        return peakTime - riseStart > heaterBound(longest)
     }
+
+    /// The shortest defrost assumed while none is known (the first excursions remembered may be door
+    /// openings): 40 minutes.
+    static let assumedDefrost = 2400.0
+
+    /// How long after its start a defrost of `longest` seconds may still make new highs: 75 % of it plus
+    /// 5 minutes (2 readings at least) of slack.
+    private func heaterBound(_ longest: Double) -> Double { 0.75 * longest + max(300, 2 * sampleInterval) }
 
     /// Longest self-ending excursion remembered.
     var longestSeen: Double {
@@ -261,8 +273,9 @@ struct DefrostSchedule: Sendable {
     /// qualifies when the newest cycles it predicts were nearly all seen (`lockCycles` of the last
     /// `lockCycles` + 1). Among qualifying ones the best explains most remembered excursions: matches
     /// minus missed cycles over everything remembered (a multiple of the true period matches only
-    /// every other defrost; a fraction of it, or a period that doors happen to fit, misses many), then
-    /// the smallest residual.
+    /// every other defrost; a fraction of it, or a period that doors happen to fit, misses many; one
+    /// that leaves two or more longer, higher excursions off its grid — the defrosts, when it locked on
+    /// doors — loses two points for each: `unexplainedLarger`), then the smallest residual.
     mutating func refit(now: Double) {
         guard count >= 3 else { return }
         var best: (score: Int, residual: Double, lock: Lock)?
@@ -404,9 +417,30 @@ struct DefrostSchedule: Sendable {
             phase = intercept + fitted * Double(lastK)
         }
         guard fitted >= Self.minPeriod && abs(fitted - period) <= tolerance else { return nil }
-        let score = allMatched - ((allLastK - kMin + 1) - allMatched)
+        let bigger = unexplainedLarger(period: period, anchor: anchor, tolerance: tolerance, since: kMin)
+        let score = allMatched - ((allLastK - kMin + 1) - allMatched) - (bigger >= 2 ? 2 * bigger : 0)
         guard score >= needed else { return nil }
         return (score, residual / n, Lock(period: fitted, phase: phase, longest: longest, tolerance: tolerance, newestMatch: newest))
+    }
+
+    /// How many remembered excursions since cycle `since` of the grid fall off it although they are
+    /// longer and higher than the ones it matches (at least their median duration, more than 1.4 × their
+    /// median peak; `scratchDurations` and `scratchPeaks` hold the matches, sorted by `alike`). A lock
+    /// must predict the biggest recurring excursions — the defrosts —, not the many small door bursts
+    /// between them: two or more of these cost a candidate two points each.
+    private func unexplainedLarger(period: Double, anchor: Double, tolerance: Double, since: Int) -> Int {
+        guard !scratchDurations.isEmpty, !scratchPeaks.isEmpty else { return 0 }
+        let duration = scratchDurations[scratchDurations.count / 2]
+        let peak = scratchPeaks[scratchPeaks.count / 2]
+        var n = 0
+        for i in 0..<count {
+            let e = excursion(i)
+            let r = (e.start - anchor) / period
+            guard r.rounded() >= Double(since), abs(r - r.rounded()) * period > tolerance,
+                  e.duration >= duration, e.peak > 1.4 * peak else { continue }
+            n += 1
+        }
+        return n
     }
 
     /// True when at least `needed` of `values` lie within 0.7…1.4 × their median.
