@@ -25,7 +25,8 @@ public struct AlertEngine: Sendable {
 
     /// Cold-room detectors told about defrosts by a status channel: `device.channel` of the status →
     /// (device, channel) of each detector it explains.
-    private var defrostListeners: [String: [(device: String, channel: String)]] = [:]
+    /// Keyed by the status's device, then its channel: looked up per reading without building a string.
+    private var defrostListeners: [String: [String: [(device: String, channel: String)]]] = [:]
     /// Detector and rule time runs this many times faster than the wall clock (demos, `Site.timeScale`).
     private let timeScale: Double
 
@@ -41,9 +42,11 @@ public struct AlertEngine: Sendable {
                                                config: Self.detectorConfig(kind: kind, device: device, spec: spec, site: site))
                     if kind == .coldRoom {
                         // The room's own controller status first; a status on another device when named.
-                        var sources = device.channels.filter { $0.role == .defrost }.map { "\(device.name).\($0.name)" }
-                        if let from = device.defrost?.from { sources = [from] }
-                        for source in sources { defrostListeners[source, default: []].append((device.name, spec.name)) }
+                        var sources = device.channels.filter { $0.role == .defrost }.map { (device.name, $0.name) }
+                        if let from = device.defrost?.from?.split(separator: ".", maxSplits: 1), from.count == 2 {
+                            sources = [(String(from[0]), String(from[1]))]
+                        }
+                        for (d, c) in sources { defrostListeners[d, default: [:]][c, default: []].append((device.name, spec.name)) }
                     }
                 }
                 var rules = site.alerts.filter { $0.device == device.name && $0.channel == spec.name }
@@ -129,9 +132,9 @@ public struct AlertEngine: Sendable {
         if anchor == nil { anchor = (sample.time, sample.monotonic) }
         let time = steadyTime(sample)
         // Defrost status first: the room's temperature in the same poll is then judged knowing it.
-        if !defrostListeners.isEmpty {
+        if let statuses = defrostListeners[sample.device] {
             for reading in sample.readings {
-                guard let listeners = defrostListeners["\(sample.device).\(reading.channel)"], reading.quality == .good,
+                guard let listeners = statuses[reading.channel], reading.quality == .good,
                       let v = reading.value else { continue }
                 for l in listeners { watched[l.device]?[l.channel]?.detector?.noteDefrost(active: v != 0, time: time) }
             }

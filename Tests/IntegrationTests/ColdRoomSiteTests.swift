@@ -22,6 +22,7 @@ struct ColdRoomSiteTests {
         let dir = try TempDir()
         try FileManager.default.createDirectory(atPath: dir.path + "/profiles", withIntermediateDirectories: true)
         _ = try dir.write("profiles/controller.yaml", Self.controller)
+        _ = try dir.write("profiles/th-transmitter.yaml", try String(contentsOfFile: Binaries.profiles + "/th-transmitter.yaml", encoding: .utf8))
         let path = try dir.write("site.yaml", """
             coop: test-coop
             site: farm-1
@@ -74,6 +75,29 @@ struct ColdRoomSiteTests {
         #expect(first.kind != .threshold, "the detector comes first: \(unexplained.map(\.message))")
         #expect(first.time < 1.8e9 + 380 * 60)
         #expect(unexplained.contains { $0.kind == .threshold }, "the farmer's rule still holds outside a defrost")
+        _ = _dir
+    }
+
+    @Test("defrost.from: a room measured by its own transmitter hears the defrost status of a separate controller")
+    func defrostFromAnotherDevice() throws {
+        let (site, _dir) = try site("  - { name: room-2, bus: gw, slave: 4, profile: th-transmitter, poll: 1m, detect: { temperature: cold_room }, defrost: { from: room-1.defrost } }")
+        func run(statusSaysDefrost: Bool) -> [AlertEvent] {
+            var engine = AlertEngine(site: site)
+            var events: [AlertEvent] = []
+            for m in 0..<480 {
+                let defrosting = m >= 360 && m < 410
+                var t = normal(m)
+                if defrosting { t += 7.5 * min(1, Double(m - 360) / 10) } else if m >= 410 { t += 7.5 * exp(-Double(m - 410) / 4) }
+                _ = engine.process(poll(m, normal(m), defrost: statusSaysDefrost && defrosting))
+                events += engine.process(DeviceSample(device: "room-2", time: 1.8e9 + Double(m) * 60, monotonic: Double(m) * 60, readings: [
+                    Reading(channel: "temperature", value: t, quality: .good, unit: "°C"),
+                    Reading(channel: "humidity", value: 88, quality: .good, unit: "%RH"),
+                ]))
+            }
+            return events.filter { $0.phase == .raise && $0.channel == "room-2.temperature" }
+        }
+        #expect(run(statusSaysDefrost: true).isEmpty)
+        #expect(!run(statusSaysDefrost: false).isEmpty, "without the controller's word the same warming is a failure")
         _ = _dir
     }
 
