@@ -167,7 +167,7 @@ struct DurabilityTests {
             // the kill is put a random 0–2.6 s (more than one commit delay) after it.
             let wanted = Int.random(in: 1...8)
             try await waitUntil(timeout: .seconds(30), "round \(round): \(wanted) polls of this run delivered") {
-                sub.polls(device: "cold-room-1").filter { $0.time > started }.count >= wanted ? true : nil
+                sub.seqs(device: "cold-room-1", since: started).count >= wanted ? true : nil
             }
             try await Task.sleep(for: .milliseconds(Int.random(in: 0...2600)))  // the random moment itself
             run.stop(signal: SIGKILL)
@@ -207,7 +207,7 @@ struct DurabilityTests {
         let started = Date().timeIntervalSince1970
         let run = try agent(site)
         try await waitUntil(timeout: .seconds(30), "\(count) polls delivered") {
-            sub.polls(device: device).filter { $0.time > started }.count >= count ? true : nil
+            sub.seqs(device: device, since: started).count >= count ? true : nil
         }
         return run
     }
@@ -235,7 +235,7 @@ struct DurabilityTests {
         let started = Date().timeIntervalSince1970
         let second = try await runUntilDelivered(site, sub, count: 5)
         for d in devices {
-            let fresh = sub.polls(device: d).filter { $0.time > started }.map(\.seq)
+            let fresh = sub.seqs(device: d, since: started)
             #expect(fresh.min() == first[d]! + 1, "\(d): after a clean stop numbering goes on at \(first[d]! + 1), not \(fresh.min() ?? -1)")
         }
         // Killed, then the outbox deleted: above, with a gap.
@@ -246,7 +246,7 @@ struct DurabilityTests {
         let third = try await runUntilDelivered(site, sub, count: 3)
         #expect(third.stop(signal: SIGTERM) == 0)
         for d in devices {
-            let fresh = sub.polls(device: d).filter { $0.time > restarted }.map(\.seq)
+            let fresh = sub.seqs(device: d, since: restarted)
             #expect((fresh.min() ?? 0) > killed[d]!, "\(d): numbers reused after the outbox was deleted")
             #expect(sub.numberingProblems(device: d).isEmpty, "\(sub.numberingProblems(device: d).prefix(5))")
         }
@@ -271,7 +271,7 @@ struct DurabilityTests {
         let second = try await runUntilDelivered(site, sub, count: 5)
         #expect(second.stop(signal: SIGTERM) == 0)
         for d in devices {
-            let fresh = sub.polls(device: d).filter { $0.time > started }.map(\.seq)
+            let fresh = sub.seqs(device: d, since: started)
             #expect((fresh.min() ?? 0) > first[d]!, "\(d): numbers reused after the outbox was emptied")
             #expect(sub.numberingProblems(device: d).isEmpty, "\(sub.numberingProblems(device: d).prefix(5))")
         }
@@ -299,7 +299,7 @@ struct DurabilityTests {
         #expect(second.output.contains { $0.contains("previous run did not stop cleanly") }, "\(second.output.prefix(12))")
         #expect(second.stop(signal: SIGTERM) == 0)
         for d in devices {
-            let fresh = sub.polls(device: d).filter { $0.time > started }.map(\.seq)
+            let fresh = sub.seqs(device: d, since: started)
             #expect((fresh.min() ?? 0) > before[d]!, "\(d): numbering rolled back over delivered polls after the WAL was lost")
             #expect(sub.numberingProblems(device: d).isEmpty, "\(sub.numberingProblems(device: d).prefix(5))")
         }

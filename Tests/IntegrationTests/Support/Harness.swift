@@ -225,6 +225,11 @@ struct DeliveredPoll: Hashable {
 }
 
 extension Subscriber {
+    /// The seq of every poll of `device` taken after `time` (seconds since the epoch), copies included.
+    func seqs(device: String, since time: Double) -> [Int] {
+        polls(device: device).filter { $0.time > time }.map(\.seq)
+    }
+
     /// The (seq, time) of every state message of `device` received so far, copies included.
     func polls(device: String) -> [DeliveredPoll] {
         states(device: device).compactMap { s in
