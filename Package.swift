@@ -31,7 +31,7 @@ let package = Package(
         // glibc's <sys/timex.h>, which Swift's Glibc module leaves out (clock synchronisation).
         .systemLibrary(name: "CPlatform"),
 
-        .target(name: "IOThread", swiftSettings: strict),
+        .target(name: "IOThread", dependencies: ["CPlatform"], swiftSettings: strict),
         .target(name: "EdgeCore", swiftSettings: strict),
         .target(name: "Detection", dependencies: ["EdgeCore"], swiftSettings: strict),
         // Synthetic labelled traces drawn from wide physics ranges, a scorer that matches
@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "coop-edge",
             dependencies: [
-                "Agent", "Config", "EdgeCore", "Detection", "Modbus", "Outbox",
+                "Agent", "Config", "EdgeCore", "Detection", "Modbus", "Outbox", "IOThread",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "coop-edge-sim",
             dependencies: [
-                "EdgeCore", "Config", "CModbus",
+                "EdgeCore", "Config", "CModbus", "IOThread",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -1,6 +1,6 @@
 public import Detection
 public import EdgeCore
-internal import Foundation
+internal import FoundationEssentials
 
 /// Runs the site's detectors and farmer rules over every poll and turns their raise/clear events
 /// into outbox messages. Pure computation on the recorder's task; no I/O of its own.
@@ -252,7 +252,7 @@ public struct AlertEngine: Sendable {
     /// This boot's id (Linux), "" when unknown.
     static let bootID: String = {
         guard let data = FileManager.default.contents(atPath: "/proc/sys/kernel/random/boot_id") else { return "" }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(decoding: data, as: UTF8.self).trimmedOfWhitespace
     }()
 
     /// Detector baselines, spent heat budgets and the farmer rules' state (open episodes, a breach or

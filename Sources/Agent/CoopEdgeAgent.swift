@@ -1,5 +1,5 @@
 public import EdgeCore
-internal import Foundation
+internal import FoundationEssentials
 public import Logging
 public import MQTT
 internal import Outbox
@@ -83,11 +83,11 @@ public enum CoopEdgeAgent {
             }
             // The packaged unit falls back to a blank credential when /etc/coop-edge/broker-password
             // is missing (so a site without a password starts): say so rather than send no password.
-            guard !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            guard !text.trimmedOfWhitespace.isEmpty else {
                 throw AgentError("the broker password file \(path) is empty: put the password in it "
                                  + "(under systemd: /etc/coop-edge/broker-password, mode 0600), or remove password_file from the site")
             }
-            password = text.trimmingCharacters(in: .newlines)
+            password = text.trimmedOfNewlines
         }
         return MQTTOptions(host: site.broker.host, port: site.broker.port, clientID: site.broker.clientID,
                            username: site.broker.username, password: password, tls: site.broker.tls,

@@ -1,5 +1,5 @@
 public import EdgeCore
-internal import Foundation
+internal import FoundationEssentials
 public import Logging
 public import MQTT
 public import Outbox

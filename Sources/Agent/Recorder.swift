@@ -1,7 +1,7 @@
 internal import CPlatform
 public import EdgeCore
 internal import Detection
-internal import Foundation
+internal import FoundationEssentials
 public import Logging
 public import Outbox
 public import ServiceLifecycle

@@ -1,6 +1,7 @@
 #ifndef COOPEDGE_CPLATFORM_SHIM_H
 #define COOPEDGE_CPLATFORM_SHIM_H
 #include <sys/timex.h>
+#include <sys/prctl.h>
 
 // 1 when the kernel says the clock is synchronised (NTP has set it), 0 when not, -1 on error.
 // adjtimex with modes 0 only reads; any user may call it. Glibc's Swift module does not export
@@ -18,5 +19,11 @@ static inline int CPlatform_clock_synced(void) {
 static inline const char *CPlatform_build_id(void) {
     extern const char coop_edge_build_id[] __attribute__((weak));
     return coop_edge_build_id;
+}
+
+// Names the calling thread as `top -H` shows it (the kernel keeps 15 bytes). pthread_setname_np
+// needs _GNU_SOURCE, which Glibc's Swift module is not built with; prctl is the same call.
+static inline void CPlatform_name_this_thread(const char *name) {
+    prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
 #endif

@@ -1,4 +1,9 @@
-internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
+internal import CPlatform
 
 /// A serial executor that runs every job on one dedicated OS thread.
 ///
@@ -6,32 +11,53 @@ internal import Foundation
 /// `unownedExecutor`, so their blocking calls never occupy a thread of Swift's cooperative pool
 /// (ARCHITECTURE.md, invariant 2). One executor per serial bus and per database connection.
 ///
+/// Built on pthreads directly (no Foundation `Thread`), so the agent links without Foundation.
 /// Cost: one thread (default stack 512 KiB) that sleeps on a condition variable when idle.
 public final class IOThreadExecutor: SerialExecutor, @unchecked Sendable {
-    // @unchecked Sendable: `jobs` and `stopped` are only touched while holding `condition`, and
-    // `thread` is written once in init before any other thread can see `self`.
-    private let condition = NSCondition()
+    // @unchecked Sendable: `jobs` and `stopped` are only touched while holding `mutex`, and
+    // `thread` is written once in init before any job can run.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var jobs: [UnownedJob] = []
     private var stopped = false
-    private var thread: Thread?
+    private var thread = pthread_t()
     public let name: String
 
-    /// Starts the thread. `name` shows in `top -H` and in crash reports.
+    /// Starts the thread. `name` shows in `top -H` (the kernel keeps its first 15 bytes) and in crash
+    /// reports.
     public init(name: String, stackSize: Int = 512 * 1024) {
         self.name = name
-        let thread = Thread { self.drain() }  // retained until shutdown() ends the loop
-        thread.name = name
-        thread.stackSize = stackSize
-        self.thread = thread
-        thread.start()
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, max(stackSize, Int(PTHREAD_STACK_MIN)))
+        // The thread holds a strong reference until drain() returns, as Foundation's Thread did.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let started = pthread_create(&thread, &attributes, { context in
+            let executor = Unmanaged<IOThreadExecutor>.fromOpaque(context!).takeRetainedValue()
+            CPlatform_name_this_thread(executor.name)
+            executor.drain()
+            return nil
+        }, context)
+        precondition(started == 0, "IOThreadExecutor: pthread_create failed (\(started))")
+        pthread_detach(thread)
+    }
+
+    deinit {
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        wake.deallocate()
+        mutex.deallocate()
     }
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
-        condition.lock()
+        pthread_mutex_lock(mutex)
         jobs.append(unowned)
-        condition.signal()
-        condition.unlock()
+        pthread_cond_signal(wake)
+        pthread_mutex_unlock(mutex)
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
@@ -41,29 +67,30 @@ public final class IOThreadExecutor: SerialExecutor, @unchecked Sendable {
     /// Stops the thread after the jobs already queued have run. Jobs enqueued later never run, so
     /// call it only once the owning actor is done.
     public func shutdown() {
-        condition.lock()
+        pthread_mutex_lock(mutex)
         stopped = true
-        condition.signal()
-        condition.unlock()
+        pthread_cond_signal(wake)
+        pthread_mutex_unlock(mutex)
     }
 
     private func drain() {
+        var batch: [UnownedJob] = []
         while true {
-            condition.lock()
-            while jobs.isEmpty && !stopped { condition.wait() }
+            pthread_mutex_lock(mutex)
+            while jobs.isEmpty && !stopped { pthread_cond_wait(wake, mutex) }
             if jobs.isEmpty && stopped {
-                condition.unlock()
+                pthread_mutex_unlock(mutex)
                 return
             }
-            let batch = jobs
-            jobs.removeAll(keepingCapacity: true)
-            condition.unlock()
+            swap(&batch, &jobs)
+            pthread_mutex_unlock(mutex)
             for job in batch {
                 job.runSynchronously(on: asUnownedSerialExecutor())
             }
+            batch.removeAll(keepingCapacity: true)
         }
     }
 
     /// True when called on this executor's thread: a cheap check for tests and assertions.
-    public var isCurrentThread: Bool { Thread.current === thread }
+    public var isCurrentThread: Bool { pthread_equal(pthread_self(), thread) != 0 }
 }

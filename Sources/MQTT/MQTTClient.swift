@@ -1,6 +1,9 @@
 internal import CMosquitto
 internal import IOThread
-internal import Foundation
+internal import FoundationEssentials
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// What a client connects with. Secrets are passed in memory, never read from the site file.
 public struct MQTTOptions: Sendable {

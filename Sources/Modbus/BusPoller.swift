@@ -1,6 +1,9 @@
 internal import CPlatform
 public import EdgeCore
-internal import Foundation
+internal import FoundationEssentials
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// Polls every device on one bus at its interval, one request at a time, and hands each poll's
 /// readings to `emit`.

@@ -2,7 +2,7 @@ internal import CModbus
 internal import CPlatform
 public import EdgeCore
 internal import IOThread
-internal import Foundation
+internal import FoundationEssentials
 internal import Glibc
 
 /// One Modbus master connection (TCP, or an RTU serial line) and the only owner of its libmodbus

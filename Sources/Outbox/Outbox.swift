@@ -1,6 +1,6 @@
 public import EdgeCore
 internal import IOThread
-internal import Foundation
+internal import FoundationEssentials
 internal import Glibc
 
 /// Which queue a message waits in. Alerts always leave before the reading backlog.
@@ -222,7 +222,7 @@ public actor Outbox {
                 }
                 try? fm.removeItem(atPath: config.path + "-shm")
             } catch {
-                throw OutboxError(.open, "the outbox \(config.path) is damaged (\(reason)) and could not be moved aside: \(error.localizedDescription)")
+                throw OutboxError(.open, "the outbox \(config.path) is damaged (\(reason)) and could not be moved aside: \(String(describing: error))")
             }
             try setUp()
             let db = try connection()
@@ -264,22 +264,16 @@ public actor Outbox {
     }
 
     /// `20261127-093000` (UTC): sortable, and no colons for tools that dislike them.
-    private static func fileStamp(_ date: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "UTC")
-        f.dateFormat = "yyyyMMdd-HHmmss"
-        return f.string(from: date)
-    }
+    private static func fileStamp(_ date: Date) -> String { Timestamp.fileStamp(date.timeIntervalSince1970) }
 
     /// Opens the file, applies the tuning, checks it, and creates or upgrades the schema.
     /// `convertPages`: a file from an older version with another page size is rewritten (VACUUM) to
     /// `tuning.pageSize` when it is small enough to do so quickly (the agent's start; never `status`).
     private func setUp(convertPages: Bool = false) throws(OutboxError) {
-        let dir = (config.path as NSString).deletingLastPathComponent
+        let dir = FilePath.directory(of: config.path)
         if !dir.isEmpty, !FileManager.default.fileExists(atPath: dir) {
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            catch { throw OutboxError(.open, "cannot create the state directory \(dir): \(error.localizedDescription)") }
+            catch { throw OutboxError(.open, "cannot create the state directory \(dir): \(String(describing: error))") }
         }
         let db = try SQLiteConnection(path: config.path)
         self.db = db

@@ -1,5 +1,5 @@
 internal import CSQLite
-internal import Foundation
+internal import FoundationEssentials
 
 /// A thin owner of one `sqlite3*` handle and its prepared statements. Not thread-safe: only the
 /// `Outbox` actor, on its own thread, touches it.

@@ -1,4 +1,5 @@
-internal import Foundation
+internal import EdgeCore
+internal import FoundationEssentials
 internal import Glibc
 
 /// The sequence-number reservation kept beside the outbox, in `PATH.seq`: a few lines of text,
@@ -94,7 +95,7 @@ struct SequenceReservation: Equatable {
         Glibc.close(fd)
         guard rename(tmp, path) == 0 else { throw Self.failure(errno, "renaming \(tmp)") }
         // The rename itself must reach the card too.
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = FilePath.directory(of: path)
         let dfd = Glibc.open(dir.isEmpty ? "." : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); Glibc.close(dfd) }
     }

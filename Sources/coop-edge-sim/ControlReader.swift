@@ -1,15 +1,18 @@
-import Foundation
+import FoundationEssentials
+import IOThread
+import EdgeCore
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads control commands from standard input on a thread of its own.
 enum ControlReader {
     static func start(model: SimulationModel) {
-        let thread = Thread {
+        OSThread.start(name: "sim-control") {
             while let line = readLine() {
-                emit(model.command(line.trimmingCharacters(in: .whitespaces)))
+                emit(model.command(line.trimmedOfWhitespace))
             }
         }
-        thread.name = "sim-control"
-        thread.start()
     }
 
     /// Runs `commands` (simulated seconds from the start, command) on a thread of its own, repeating
@@ -17,27 +20,25 @@ enum ControlReader {
     static func schedule(model: SimulationModel, commands: [(Double, String)], every: Double?, speed: Double) {
         let ordered = commands.sorted { $0.0 < $1.0 }
         let start = Date().timeIntervalSince1970
-        let thread = Thread {
+        OSThread.start(name: "sim-schedule") {
             var round = 0.0
             repeat {
                 for (t, command) in ordered {
                     let due = start + (round + t) / max(speed, 0.001)
                     let wait = due - Date().timeIntervalSince1970
-                    if wait > 0 { Thread.sleep(forTimeInterval: wait) }
+                    if wait > 0 { OSThread.sleep(seconds: wait) }
                     let reply = model.command(command)
                     emit("at \(Self.clock(round + t)) simulated: \(command) -> \(reply)")
                 }
                 round += every ?? 0
             } while every != nil
         }
-        thread.name = "sim-schedule"
-        thread.start()
     }
 
     /// One line straight to standard output. Not through stdio: flushing it (fflush(NULL)) from one
     /// thread waits for stdin's lock, which the reader thread holds while blocked in readLine.
     static func emit(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        Console.out(line + "\n")
     }
 
     /// "5h30m" for a simulated time in seconds.

@@ -1,6 +1,9 @@
 import CModbus
 import EdgeCore
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A Modbus TCP slave built on libmodbus's server side (`modbus_tcp_pi_listen`, `modbus_receive`,
 /// `modbus_reply`). One register map per slave id; the request's unit id picks the map, as a

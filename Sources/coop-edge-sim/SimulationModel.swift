@@ -1,5 +1,9 @@
 import EdgeCore
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import IOThread
 
 /// The simulated sensors: each channel's value as a function of time, plus the faults a test or
 /// an installer switched on.
@@ -21,7 +25,7 @@ final class SimulationModel: @unchecked Sendable {
         var compressorFailedAt: Double?
     }
 
-    private let lock = NSLock()
+    private let lock = PlainLock()
     private var devices: [Int: Device] = [:]   // by slave id
     private let hold: Bool
     private let speed: Double

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Config
 import EdgeCore
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+import IOThread
 
 @main
 struct SimulatorCommand: ParsableCommand {
@@ -54,12 +58,12 @@ struct SimulatorCommand: ParsableCommand {
         let site: Site
         do { site = try ConfigLoader.loadSite(path: self.site, profilesDirectory: profiles) }
         catch {
-            for d in error.diagnostics { FileHandle.standardError.write(Data((d.description + "\n").utf8)) }
+            for d in error.diagnostics { Console.error(d.description + "\n") }
             throw ExitCode(1)
         }
         let buses = site.buses.filter { bus == nil || $0.name == bus }
         guard let served = buses.first(where: { if case .tcp = $0.transport { return true }; return false }) else {
-            FileHandle.standardError.write(Data("coop-edge-sim: the site has no TCP bus to serve\(bus.map { " named \($0)" } ?? "")\n".utf8))
+            Console.error("coop-edge-sim: the site has no TCP bus to serve\(bus.map { " named \($0)" } ?? "")\n")
             throw ExitCode(1)
         }
         guard case .tcp(let host, let sitePort) = served.transport else { throw ExitCode(1) }
@@ -69,7 +73,7 @@ struct SimulatorCommand: ParsableCommand {
         do {
             server = try ModbusTCPServer(host: host, port: port ?? sitePort, model: model)
         } catch {
-            FileHandle.standardError.write(Data("coop-edge-sim: \(error)\n".utf8))
+            Console.error("coop-edge-sim: \(error)\n")
             throw ExitCode(1)
         }
         print("listening bus=\(served.name) \(host):\(server.port) devices=\(devices.map { "\($0.name)@\($0.slave)" }.joined(separator: ","))")

@@ -2,7 +2,7 @@ import Agent
 import ArgumentParser
 import Config
 import EdgeCore
-import Foundation
+import FoundationEssentials
 import Logging
 import Modbus
 import Outbox
@@ -89,7 +89,7 @@ struct Read: AsyncParsableCommand {
         } else {
             for r in sample.readings {
                 let value = r.value.map { "\($0)" } ?? "—"
-                print("\(r.channel.padding(toLength: 16, withPad: " ", startingAt: 0)) \(value) \(r.unit)  [\(r.quality.rawValue)\(r.fault.map { ": \($0)" } ?? "")]")
+                print("\(r.channel + String(repeating: " ", count: max(0, 16 - r.channel.count))) \(value) \(r.unit)  [\(r.quality.rawValue)\(r.fault.map { ": \($0)" } ?? "")]")
             }
         }
         if sample.readings.allSatisfy({ $0.quality == .commFault }) { throw ExitCode(2) }
@@ -121,8 +121,8 @@ struct Status: AsyncParsableCommand {
                 print("numbering:         no reservation yet (\(site.storage.path).seq): the next start numbers above the clock")
             }
             // Damaged outboxes the agent moved aside: their undelivered readings were not sent.
-            let dir = (site.storage.path as NSString).deletingLastPathComponent
-            let base = (site.storage.path as NSString).lastPathComponent + ".damaged-"
+            let dir = FilePath.directory(of: site.storage.path)
+            let base = FilePath.lastComponent(of: site.storage.path) + ".damaged-"
             let damaged = ((try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? [])
                 .filter { $0.hasPrefix(base) && !$0.hasSuffix("-wal") }.sorted()
             for name in damaged {

@@ -1,7 +1,11 @@
 import ArgumentParser
 import Config
 import EdgeCore
-import Foundation
+import FoundationEssentials
+import IOThread
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Options every command that reads a site shares.
 struct SiteOptions: ParsableArguments {
@@ -22,6 +26,7 @@ struct SiteOptions: ParsableArguments {
     }
 }
 
-func printError(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+/// One message to standard error (unbuffered, so it is not held back behind standard output).
+func printError(_ s: String, newline: Bool = true) {
+    Console.error(newline ? s + "\n" : s)
 }

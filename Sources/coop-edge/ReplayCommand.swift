@@ -3,7 +3,7 @@ import Agent
 import Config
 import Detection
 import EdgeCore
-import Foundation
+import FoundationEssentials
 
 /// `coop-edge replay`: runs the daemon's own `ChannelDetector` over recorded `timestamp,value` CSV files
 /// and writes `timestamp,value,score,alert` beside each, so detector settings can be checked offline.
@@ -44,20 +44,20 @@ struct Replay: ParsableCommand {
         if let kind, Self.parseKind(kind) == nil {
             throw ValidationError("unknown --kind '\(kind)': use cold_room, soil_moisture, weight (or scale) or generic")
         }
-        var isDir: ObjCBool = false
+        var isDir: Bool = false
         guard FileManager.default.fileExists(atPath: input, isDirectory: &isDir) else {
             throw ValidationError("input '\(input)' does not exist")
         }
-        if isDir.boolValue {
-            var outIsDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: output, isDirectory: &outIsDir), !outIsDir.boolValue {
+        if isDir {
+            var outIsDir: Bool = false
+            if FileManager.default.fileExists(atPath: output, isDirectory: &outIsDir), !outIsDir {
                 throw ValidationError("input is a directory, so output '\(output)' must be a directory, but it is a file")
             }
         }
     }
 
     static func parseKind(_ text: String) -> ChannelKind? {
-        let t = text.lowercased().replacingOccurrences(of: "-", with: "_")
+        let t = text.lowercased().replacing("-", with: "_")
         if t == "scale" { return .weight }
         return ChannelKind(rawValue: t)
     }
@@ -88,17 +88,14 @@ struct Replay: ParsableCommand {
         let fm = FileManager.default
         let fromSite = try siteChannel()
         let forced = fromSite.map { $0.kind ?? .generic } ?? kind.flatMap(Self.parseKind)
-        var isDir: ObjCBool = false
+        var isDir: Bool = false
         _ = fm.fileExists(atPath: input, isDirectory: &isDir)
         let started = Date()
         var totalRows = 0
         var failures = 0
-        if isDir.boolValue {
+        if isDir {
             let root = URL(fileURLWithPath: input).standardizedFileURL
-            var relative: [String] = []
-            if let walker = fm.enumerator(atPath: root.path) {
-                while let rel = walker.nextObject() as? String { relative.append(rel) }
-            }
+            let relative = (try? fm.subpathsOfDirectory(atPath: root.path)) ?? []
             let plan = ReplayPlan.items(relativePaths: relative, kind: forced, rootName: root.lastPathComponent)
             if plan.isEmpty { Self.warn("no .csv files under \(input)") }
             let outRoot = URL(fileURLWithPath: output)
@@ -110,14 +107,14 @@ struct Replay: ParsableCommand {
                     totalRows += try replayFile(src, to: dst, kind: item.kind, site: fromSite, label: item.input)
                 } catch {
                     failures += 1
-                    Self.warn("\(src.path): \(error.localizedDescription)")
+                    Self.warn("\(src.path): \(error)")
                 }
             }
         } else {
             let src = URL(fileURLWithPath: input)
             var dst = URL(fileURLWithPath: output)
-            var outIsDir: ObjCBool = false
-            if fm.fileExists(atPath: output, isDirectory: &outIsDir), outIsDir.boolValue {
+            var outIsDir: Bool = false
+            if fm.fileExists(atPath: output, isDirectory: &outIsDir), outIsDir {
                 dst = dst.appendingPathComponent(src.lastPathComponent)
             } else {
                 try fm.createDirectory(at: dst.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -127,12 +124,12 @@ struct Replay: ParsableCommand {
                 totalRows += try replayFile(src, to: dst, kind: k, site: fromSite, label: input)
             } catch {
                 failures += 1
-                Self.warn("\(src.path): \(error.localizedDescription)")
+                Self.warn("\(src.path): \(error)")
             }
         }
         let seconds = Date().timeIntervalSince(started)
         let rate = seconds > 0 ? Int(Double(totalRows) / seconds) : 0
-        print("replayed \(totalRows) rows in \(String(format: "%.3f", seconds)) s (\(rate) rows/s)")
+        print("replayed \(totalRows) rows in \(NumberText.fixed(seconds, decimals: 3)) s (\(rate) rows/s)")
         if failures > 0 { throw ExitCode(1) }
     }
 
@@ -172,10 +169,10 @@ struct Replay: ParsableCommand {
     /// `YYYY-MM-DD HH:MM:SS` (UTC), as in the input files.
     static func timestamp(_ t: Double) -> String {
         let iso = Timestamp.iso8601(t)  // 2026-03-01T06:26:00.000Z
-        return String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
+        return String(iso.prefix(19)).replacing("T", with: " ")
     }
 
     private static func warn(_ text: String, newline: Bool = true) {
-        FileHandle.standardError.write(Data((newline ? text + "\n" : text).utf8))
+        printError(text, newline: newline)
     }
 }

@@ -70,6 +70,15 @@ public enum Timestamp {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 
+    /// `20261127-093000` (UTC) for seconds since 1970: sortable, and no colons for tools that
+    /// dislike them in file names.
+    public static func fileStamp(_ t: Double) -> String {
+        let s = t.isFinite ? max(0, Int(t.rounded(.down))) : 0
+        let (y, m, d) = civil(fromDays: s / 86_400)
+        let rem = s % 86_400
+        return "\(pad(y, 4))\(pad(m, 2))\(pad(d, 2))-\(pad(rem / 3600, 2))\(pad(rem / 60 % 60, 2))\(pad(rem % 60, 2))"
+    }
+
     /// A date to days since 1970-01-01 (inverse of `civil`).
     public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year

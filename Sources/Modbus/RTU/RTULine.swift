@@ -1,4 +1,4 @@
-internal import Foundation
+internal import FoundationEssentials
 internal import Glibc
 
 /// The receive side of one RS-485 line: reads the serial port's bytes itself (libmodbus only opens the
