@@ -21,13 +21,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // C libraries from Debian, found through pkg-config.
         .systemLibrary(name: "CModbus", pkgConfig: "libmodbus", providers: [.apt(["libmodbus-dev"])]),
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto", providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // libyaml's event parser; Config composes its own tree on it (no Foundation, no Yams).
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
         // glibc's <sys/timex.h>, which Swift's Glibc module leaves out (clock synchronisation).
         .systemLibrary(name: "CPlatform"),
 
@@ -37,7 +38,7 @@ let package = Package(
         // Synthetic labelled traces drawn from wide physics ranges, a scorer that matches
         // tools/score_traces.py, and the sweep that proves the detector on rooms it was not tuned on.
         .target(name: "TraceLab", dependencies: ["Detection", "EdgeCore"], swiftSettings: strict),
-        .target(name: "Config", dependencies: ["EdgeCore", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "Config", dependencies: ["EdgeCore", "CYAML"], swiftSettings: strict),
         .target(name: "Modbus", dependencies: ["EdgeCore", "CModbus", "CPlatform", "IOThread"], swiftSettings: strict),
         .target(name: "Outbox", dependencies: ["EdgeCore", "CSQLite", "IOThread"], swiftSettings: strict),
         .target(name: "MQTT", dependencies: ["CMosquitto", "IOThread"], swiftSettings: strict),

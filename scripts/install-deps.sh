@@ -4,7 +4,7 @@
 # certificates; binutils, dpkg-dev, xz-utils: make release and make deb). Idempotent: does nothing when
 # everything is already there. Swift itself is expected on PATH (or in /opt/swift/usr/bin).
 set -euo pipefail
-packages=(pkg-config systemd e2fsprogs util-linux openssl binutils dpkg-dev xz-utils python3-serial python3-serial-asyncio libmodbus-dev libmosquitto-dev libsqlite3-dev mosquitto mosquitto-clients socat python3 python3-pymodbus)
+packages=(pkg-config systemd e2fsprogs util-linux openssl binutils dpkg-dev xz-utils python3-serial python3-serial-asyncio libmodbus-dev libmosquitto-dev libsqlite3-dev libyaml-dev mosquitto mosquitto-clients socat python3 python3-pymodbus)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

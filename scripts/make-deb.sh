@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the coop-edge Debian package from the stripped binaries `make release` leaves in DIST, with
 # dpkg-deb (no debhelper), and prints its absolute path. Its files come from Packaging/ (maintainer
-# scripts, sysusers.d, tmpfiles.d, the example site, copyright, changelog, lintian overrides),
+# scripts, sysusers.d, tmpfiles.d, the example site, copyright, changelog),
 # Systemd/, Firmware-Configs/profiles and the docs. Depends: is what dpkg-shlibdeps finds the
 # binaries need. lintian checks the result when it is installed (errors fail the build).
 #   scripts/make-deb.sh DIST OUT      e.g. scripts/make-deb.sh .build-release/dist .build-release
@@ -41,7 +41,6 @@ install -D -m 0644 README.md "$doc/README.md"
 install -d "$doc/docs"
 install -m 0644 docs/*.md "$doc/docs/"
 install -m 0644 Packaging/copyright "$doc/copyright"
-install -D -m 0644 Packaging/lintian-overrides "$pkg/usr/share/lintian/overrides/coop-edge"
 gzip -9n < Packaging/changelog > "$doc/changelog.Debian.gz"
 chmod 0644 "$doc/changelog.Debian.gz"
 
@@ -62,7 +61,7 @@ deb="$out/coop-edge_$version-${revision}_$arch.deb"
 dpkg-deb --root-owner-group -Z"${DEB_COMPRESS:-xz}" --build "$pkg" "$deb" >/dev/null
 lintian=${LINTIAN-lintian}
 if [ -n "$lintian" ] && command -v "$lintian" >/dev/null 2>&1; then
-  # Errors fail the build; warnings are printed. Packaging/lintian-overrides says why libyaml is embedded.
+  # Errors fail the build; warnings are printed.
   "$lintian" --fail-on error "$deb" >&2 || {
     echo "make-deb.sh: lintian found errors in $deb" >&2; exit 1; }
 fi

@@ -1,6 +1,4 @@
 public import EdgeCore
-internal import Foundation
-internal import Yams
 
 /// Loads and validates site files and sensor profiles.
 ///
@@ -43,81 +41,41 @@ public enum ConfigLoader {
     }
 
     /// Parses YAML text that is not in a file (tests, stdin). `file` names it in messages.
-    static func compose(bytes: [UInt8], file: String, diagnostics: inout [ConfigDiagnostic]) -> Node? {
+    static func compose(bytes: [UInt8], file: String, diagnostics: inout [ConfigDiagnostic]) -> YAMLNode? {
         let text: String
         switch TextGuard.text(from: bytes, file: file) {
         case .failure(let d): diagnostics.append(d); return nil
         case .success(let t): text = t
         }
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try YAMLDocument.compose(text) else {
                 diagnostics.append(ConfigDiagnostic(file: file, line: 1, column: 1, path: "", message: "file holds no YAML document"))
                 return nil
             }
             return node
-        } catch let error as YamlError {
-            diagnostics.append(yamlDiagnostic(error, file: file, text: text))
-            return nil
         } catch {
-            diagnostics.append(ConfigDiagnostic(file: file, line: 1, column: 1, path: "", message: "not valid YAML: \(error)"))
+            diagnostics.append(ConfigDiagnostic(file: file, line: error.mark.line, column: error.mark.column, path: "", message: error.message))
             return nil
-        }
-    }
-
-    static func yamlDiagnostic(_ error: YamlError, file: String, text: String = "") -> ConfigDiagnostic {
-        func d(_ mark: Mark?, _ message: String) -> ConfigDiagnostic {
-            ConfigDiagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, path: "", message: message)
-        }
-        func d(_ line: Int, _ column: Int, _ message: String) -> ConfigDiagnostic {
-            ConfigDiagnostic(file: file, line: line, column: column, path: "", message: message)
-        }
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            let ctx = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
-            return d(mark, "not valid YAML: \(problem)\(ctx)")
-        case .reader(let problem, _, _, _):
-            return d(nil, "file cannot be read as text: \(problem)")
-        case .duplicatedKeysInMapping(let duplicates, let context):
-            // Yams marks the first key; the installer has to remove the repeat, so point there.
-            let key = duplicates.first ?? ""
-            var (at, column) = (context.mark.line, context.mark.column)
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-            if context.mark.line < lines.count {
-                for (i, line) in lines.enumerated().dropFirst(context.mark.line) {
-                    let indent = line.prefix { $0 == " " }.count
-                    let rest = line.dropFirst(indent)
-                    if indent + 1 == context.mark.column, rest.hasPrefix(key), rest.dropFirst(key.count).drop(while: { $0 == " " }).hasPrefix(":") {
-                        (at, column) = (i + 1, indent + 1)
-                        break
-                    }
-                }
-            }
-            let first = at != context.mark.line ? " (first at line \(context.mark.line))" : ""
-            return d(at, column, "duplicate key '\(duplicates.joined(separator: "', '"))': each key may appear once in a mapping\(first)")
-        default:
-            return d(nil, "not valid YAML: \(error)")
         }
     }
 
     static func readBytes(_ path: String, diagnostics: inout [ConfigDiagnostic], from: ConfigDiagnostic? = nil) -> [UInt8]? {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            var d = from ?? ConfigDiagnostic(file: path, line: 1, column: 1, path: "", message: "")
-            let exists = FileManager.default.fileExists(atPath: path)
-            d.message = exists ? "cannot read \(path): permission denied" : "no such file: \(path)"
-            diagnostics.append(d)
-            return nil
-        }
-        defer { try? handle.close() }
-        // Read one byte more than the limit, so an oversized file is reported without reading it all.
-        let bytes = [UInt8]((try? handle.read(upToCount: TextGuard.maxBytes + 1)) ?? Data())
-        if bytes.count > TextGuard.maxBytes {
-            let size = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? Int) ?? bytes.count
+        let message: String
+        switch FileSystem.readFile(path, limit: TextGuard.maxBytes) {
+        case .success(let bytes):
+            return bytes
+        case .failure(.tooLarge(let size)):
             let mib = (Double(size) / 104_857.6).rounded() / 10
             diagnostics.append(ConfigDiagnostic(file: path, line: 1, column: 1, path: "",
                 message: "file is \(mib) MiB; a configuration file may be at most 1 MiB — is this the right file?"))
             return nil
+        case .failure(.missing): message = "no such file: \(path)"
+        case .failure(.permissionDenied): message = "cannot read \(path): permission denied"
+        case .failure(.failed(let reason)): message = "cannot read \(path): \(reason)"
         }
-        return bytes
+        var d = from ?? ConfigDiagnostic(file: path, line: 1, column: 1, path: "", message: "")
+        d.message = message
+        diagnostics.append(d)
+        return nil
     }
 }

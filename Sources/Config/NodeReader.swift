@@ -1,6 +1,3 @@
-internal import Yams
-internal import Foundation
-
 /// Walks a composed YAML tree against a schema, collecting every problem with its line, column
 /// and field path instead of stopping at the first.
 final class NodeReader {
@@ -9,20 +6,20 @@ final class NodeReader {
 
     init(file: String) { self.file = file }
 
-    func report(_ node: Node?, _ path: String, _ message: String) {
-        let mark = node?.mark
-        diagnostics.append(ConfigDiagnostic(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1,
-                                            path: path, message: message))
+    /// Records a problem at `node`'s start, or at the top of the file when there is no node.
+    func report(_ node: YAMLNode?, _ path: String, _ message: String) {
+        let mark = node?.mark ?? YAMLNode.Mark(line: 1, column: 1)
+        diagnostics.append(ConfigDiagnostic(file: file, line: mark.line, column: mark.column, path: path, message: message))
     }
 
     /// A mapping's fields, checked against the keys the schema allows.
     final class Fields {
         let reader: NodeReader
-        let node: Node
+        let node: YAMLNode
         let path: String
-        private(set) var pairs: [(key: String, keyNode: Node, value: Node)] = []
+        private(set) var pairs: [(key: String, keyNode: YAMLNode, value: YAMLNode)] = []
 
-        init(reader: NodeReader, node: Node, path: String, allowed: [String]) {
+        init(reader: NodeReader, node: YAMLNode, path: String, allowed: [String]) {
             self.reader = reader
             self.node = node
             self.path = path
@@ -45,7 +42,7 @@ final class NodeReader {
 
         static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-        func node(_ key: String) -> Node? { pairs.first { $0.key == key }?.value }
+        func node(_ key: String) -> YAMLNode? { pairs.first { $0.key == key }?.value }
         func has(_ key: String) -> Bool { node(key) != nil }
         func sub(_ key: String) -> String { Fields.join(path, key) }
 
@@ -115,7 +112,7 @@ final class NodeReader {
             return reader.mapping(n, sub(key), allowed: allowed)
         }
 
-        func sequence(_ key: String, required: Bool = false) -> [Node]? {
+        func sequence(_ key: String, required: Bool = false) -> [YAMLNode]? {
             guard let n = node(key) else { if required { missing(key) }; return nil }
             guard case .sequence(let seq) = n else {
                 reader.report(n, sub(key), "'\(key)' must be a list, not \(kind(n))"); return nil
@@ -124,18 +121,25 @@ final class NodeReader {
         }
 
         static func parseInt(_ s: String) -> Int? {
-            let t = s.replacingOccurrences(of: "_", with: "")
+            let t = s.filter { $0 != "_" }
             if t.hasPrefix("0x") || t.hasPrefix("0X") { return Int(t.dropFirst(2), radix: 16) }
             return Int(t)
         }
 
+        /// `s` without leading and trailing spaces and tabs (Foundation's `.whitespaces`).
+        static func trimmed(_ s: some StringProtocol) -> String {
+            func blank(_ c: Character) -> Bool { c.isWhitespace && !c.isNewline }
+            guard let first = s.firstIndex(where: { !blank($0) }), let last = s.lastIndex(where: { !blank($0) }) else { return "" }
+            return String(s[first...last])
+        }
+
         static func parseDuration(_ s: String) -> Double? {
-            let t = s.trimmingCharacters(in: .whitespaces)
+            let t = trimmed(s)
             let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
             // Anything beyond a year is a typo, and would overflow when turned into milliseconds.
             let limit = 366.0 * 86_400
             for (suffix, factor) in units where t.hasSuffix(suffix) {
-                let number = t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+                let number = trimmed(t.dropLast(suffix.count))
                 if let v = Double(number), v.isFinite, v >= 0, v * factor <= limit { return v * factor }
                 return nil
             }
@@ -144,7 +148,7 @@ final class NodeReader {
         }
     }
 
-    func mapping(_ node: Node, _ path: String, allowed: [String]) -> Fields? {
+    func mapping(_ node: YAMLNode, _ path: String, allowed: [String]) -> Fields? {
         guard case .mapping = node else {
             report(node, path, "'\(path.split(separator: ".").last.map(String.init) ?? "document")' must be a mapping of key: value, not \(kind(node))")
             return nil
@@ -152,11 +156,11 @@ final class NodeReader {
         return Fields(reader: self, node: node, path: path, allowed: allowed)
     }
 
-    func double(_ n: Node, _ path: String, _ name: String) -> Double? {
+    func double(_ n: YAMLNode, _ path: String, _ name: String) -> Double? {
         guard case .scalar(let s) = n, s.style == .plain else {
             report(n, path, "'\(name)' must be a number, not \(describe(n))"); return nil
         }
-        let text = s.string.replacingOccurrences(of: "_", with: "")
+        let text = s.string.filter { $0 != "_" }
         if let i = Fields.parseInt(text) { return Double(i) }
         guard let v = Double(text), v.isFinite else {
             report(n, path, "'\(name)' must be a number, not '\(s.string)'"); return nil
@@ -165,16 +169,15 @@ final class NodeReader {
     }
 }
 
-func kind(_ node: Node) -> String {
+func kind(_ node: YAMLNode) -> String {
     switch node {
     case .scalar: "text"
     case .mapping: "a mapping"
     case .sequence: "a list"
-    case .alias: "an alias"
     }
 }
 
-func describe(_ node: Node) -> String {
+func describe(_ node: YAMLNode) -> String {
     if case .scalar(let s) = node {
         let v = s.string.count > 40 ? String(s.string.prefix(40)) + "…" : s.string
         return "'\(v)'"

@@ -1,6 +1,4 @@
 internal import EdgeCore
-internal import Foundation
-internal import Yams
 
 extension ConfigLoader {
     static let profileKeys = ["model", "datasheet", "serial", "slave", "max_registers_per_read", "channels"]
@@ -12,11 +10,11 @@ extension ConfigLoader {
               let root = compose(bytes: bytes, file: path, diagnostics: &diagnostics) else { return nil }
         let r = NodeReader(file: path)
         defer { diagnostics += r.diagnostics }
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = FileSystem.deletingExtension(FileSystem.lastComponent(path))
         return parseProfile(root, name: name, r)
     }
 
-    static func parseProfile(_ root: Node, name: String, _ r: NodeReader) -> Profile? {
+    static func parseProfile(_ root: YAMLNode, name: String, _ r: NodeReader) -> Profile? {
         guard let top = r.mapping(root, "", allowed: profileKeys) else { return nil }
         let model = top.string("model", required: true, hint: "the sensor's make and model") ?? name
         var serial: SerialSettings? = nil
@@ -34,7 +32,7 @@ extension ConfigLoader {
         let slave = top.int("slave", range: 0...247)
         let maxPerRead = top.int("max_registers_per_read", range: 1...125) ?? 125
         var channels: [ChannelSpec] = []
-        var addressNodes: [String: Node] = [:]  // channel name → its 'address' node, for overlap errors
+        var addressNodes: [String: YAMLNode] = [:]  // channel name → its 'address' node, for overlap errors
         guard let list = top.node("channels") else { top.missing("channels"); return nil }
         guard case .mapping(let mapping) = list else {
             r.report(list, "channels", "'channels' must be a mapping of channel name to register, not \(kind(list))")
@@ -105,7 +103,7 @@ extension ConfigLoader {
                 let table = function.isBit ? "\(function.rawValue) \(address)" : "\(function.rawValue) registers \(span.lowerBound)…\(span.upperBound - 1)"
                 let theirs = other.count == 1 ? "\(other.address)" : "\(other.address)…\(other.address + other.count - 1)"
                 r.report(f.node("address"), f.sub("address"),
-                         "'\(channelName)' (\(table)) overlaps '\(other.name)' (\(other.function.rawValue) \(theirs), line \(addressNodes[other.name]?.mark?.line ?? 0)): each register belongs to one channel — check the datasheet's register map")
+                         "'\(channelName)' (\(table)) overlaps '\(other.name)' (\(other.function.rawValue) \(theirs), line \(addressNodes[other.name]?.mark.line ?? 0)): each register belongs to one channel — check the datasheet's register map")
                 continue
             }
             addressNodes[channelName] = f.node("address")

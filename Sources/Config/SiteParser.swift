@@ -1,6 +1,4 @@
 public import EdgeCore
-internal import Foundation
-internal import Yams
 
 extension ConfigLoader {
     static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts", "spoilage"]
@@ -33,24 +31,24 @@ extension ConfigLoader {
         let storage = parseStorage(top, r, siteName: siteName ?? "site")
 
         // Relative paths are relative to the site file's folder ("." when it has none).
-        var siteDir = (path as NSString).deletingLastPathComponent
+        var siteDir = FileSystem.deletingLastComponent(path)
         if siteDir.isEmpty { siteDir = "." }
         var profileDir = profilesDirectory
         if profileDir == nil, let dir = top.string("profiles_dir") {
             profileDir = dir.hasPrefix("/") ? dir : siteDir + "/" + dir
         }
-        let parent = siteDir == "." ? ".." : (siteDir as NSString).deletingLastPathComponent
+        let parent = siteDir == "." ? ".." : FileSystem.deletingLastComponent(siteDir)
         let dir = profileDir ?? (parent.isEmpty ? "profiles" : parent + "/profiles")
 
         // Buses.
         var buses: [BusConfig] = []
-        var busNames: [String: Node] = [:]
+        var busNames: [String: YAMLNode] = [:]
         for (i, node) in (top.sequence("buses", required: true) ?? []).enumerated() {
             let p = "buses[\(i)]"
             guard let f = r.mapping(node, p, allowed: busKeys) else { continue }
             guard let name = f.string("name", required: true) else { continue }
             if let first = busNames[name] {
-                r.report(f.node("name"), f.sub("name"), "duplicate bus name '\(name)' (first defined at line \(first.mark?.line ?? 0))")
+                r.report(f.node("name"), f.sub("name"), "duplicate bus name '\(name)' (first defined at line \(first.mark.line))")
                 continue
             }
             busNames[name] = f.node("name")
@@ -60,7 +58,7 @@ extension ConfigLoader {
                 let port = Self.resolvedPort(device)
                 if let other = buses.first(where: { if case .rtu(let d, _, _) = $0.transport { return Self.resolvedPort(d) == port }; return false }) {
                     r.report(f.node("rtu"), f.sub("rtu.device"),
-                             "bus '\(name)' uses serial port \(device), which bus '\(other.name)' (line \(busNames[other.name]?.mark?.line ?? 0)) already uses: one port is one RS-485 line — list all its devices under one bus")
+                             "bus '\(name)' uses serial port \(device), which bus '\(other.name)' (line \(busNames[other.name]?.mark.line ?? 0)) already uses: one port is one RS-485 line — list all its devices under one bus")
                     continue
                 }
             }
@@ -69,9 +67,9 @@ extension ConfigLoader {
 
         // Devices, with their profiles.
         var devices: [DeviceConfig] = []
-        var deviceNames: [String: Node] = [:]
+        var deviceNames: [String: YAMLNode] = [:]
         var profiles: [String: Profile?] = [:]
-        var defrostSources: [(device: String, ref: String, node: Node?, path: String)] = []
+        var defrostSources: [(device: String, ref: String, node: YAMLNode?, path: String)] = []
         for (i, node) in (top.sequence("devices", required: true) ?? []).enumerated() {
             let p = "devices[\(i)]"
             guard let f = r.mapping(node, p, allowed: deviceKeys) else { continue }
@@ -80,7 +78,7 @@ extension ConfigLoader {
                 if !isTopicSafe(name) {
                     r.report(f.node("name"), f.sub("name"), "device name may not contain '/', '+', '#' or spaces: it is part of its MQTT topic")
                 } else if let first = deviceNames[name] {
-                    r.report(f.node("name"), f.sub("name"), "duplicate device name '\(name)' (first defined at line \(first.mark?.line ?? 0))")
+                    r.report(f.node("name"), f.sub("name"), "duplicate device name '\(name)' (first defined at line \(first.mark.line))")
                 } else {
                     deviceNames[name] = f.node("name")
                 }
@@ -96,9 +94,9 @@ extension ConfigLoader {
             if let profileName = f.string("profile", required: true) {
                 if profiles[profileName] == nil {
                     let file = "\(dir)/\(profileName).yaml"
-                    if profileName.contains("/") || !FileManager.default.fileExists(atPath: file) {
+                    if profileName.contains("/") || !FileSystem.exists(file) {
                         var message = "unknown profile '\(profileName)': no file \(file)"
-                        let known = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+                        let known = FileSystem.contentsOfDirectory(dir)
                             .filter { $0.hasSuffix(".yaml") }.map { String($0.dropLast(5)) }
                         if let near = Spelling.nearest(profileName, in: known) { message += " — did you mean '\(near)'?" }
                         r.report(f.node("profile"), f.sub("profile"), message)
@@ -328,9 +326,7 @@ extension ConfigLoader {
     /// A serial port's real device (a /dev/serial/by-id link resolves to its ttyUSB), or the path as
     /// written when it does not exist now.
     static func resolvedPort(_ path: String) -> String {
-        guard let real = realpath(path, nil) else { return path }
-        defer { free(real) }
-        return String(cString: real)
+        FileSystem.realPath(path) ?? path
     }
 
     /// Serial ports of `site` that do not exist on this machine now, as warnings located at the port's
@@ -338,13 +334,14 @@ extension ConfigLoader {
     /// a site is often checked before its adapter is plugged in, and the agent reopens a port that
     /// appears later.
     public static func portWarnings(site: Site, sitePath: String) -> [ConfigDiagnostic] {
-        let text = (try? String(contentsOfFile: sitePath, encoding: .utf8)) ?? ""
+        let bytes = (try? FileSystem.readFile(sitePath, limit: TextGuard.maxBytes).get()) ?? []
+        let text = String(validating: bytes, as: UTF8.self) ?? ""
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         var warnings: [ConfigDiagnostic] = []
         for bus in site.buses {
-            guard case .rtu(let device, _, _) = bus.transport, !FileManager.default.fileExists(atPath: device) else { continue }
+            guard case .rtu(let device, _, _) = bus.transport, !FileSystem.exists(device) else { continue }
             var line = 1, column = 1
-            if let i = lines.firstIndex(where: { $0.contains(device) }), let r = lines[i].range(of: device) {
+            if let i = lines.firstIndex(where: { $0.contains(device) }), let r = lines[i].firstRange(of: device) {
                 line = i + 1
                 column = lines[i].distance(from: lines[i].startIndex, to: r.lowerBound) + 1
             }
@@ -359,9 +356,8 @@ extension ConfigLoader {
     /// Serial ports on this machine: stable /dev/serial/by-id names first, then USB, ACM and the
     /// board's own UARTs.
     static func availablePorts() -> [String] {
-        let fm = FileManager.default
-        var ports = ((try? fm.contentsOfDirectory(atPath: "/dev/serial/by-id")) ?? []).sorted().map { "/dev/serial/by-id/" + $0 }
-        let dev = ((try? fm.contentsOfDirectory(atPath: "/dev")) ?? []).sorted()
+        var ports = FileSystem.contentsOfDirectory("/dev/serial/by-id").sorted().map { "/dev/serial/by-id/" + $0 }
+        let dev = FileSystem.contentsOfDirectory("/dev").sorted()
         ports += dev.filter { $0.hasPrefix("ttyUSB") || $0.hasPrefix("ttyACM") || $0.hasPrefix("ttyAMA") || $0 == "serial0" }.map { "/dev/" + $0 }
         return ports
     }

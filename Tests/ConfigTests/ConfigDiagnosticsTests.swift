@@ -106,8 +106,8 @@ struct ConfigDiagnosticsTests {
         ])
     }
 
-    // Bug: the diagnostic points at the first 'temperature' (3:3, Yams's checkDuplicates mark), not at the
-    // repeated key on line 5 that the installer has to remove.
+    // Bug (when Yams composed the tree): the diagnostic pointed at the first 'temperature' (3:3, Yams's
+    // checkDuplicates mark), not at the repeated key on line 5 that the installer has to remove.
     @Test("duplicate channel key inside a profile's channels mapping")
     func duplicateChannelInProfile() throws {
         let s = try Scratch()

@@ -199,8 +199,8 @@ struct ConfigRobustnessTests {
         }
     }
 
-    // Bug: Yams hashes every mapping key to look for duplicates, and hashing an alias walks the whole
-    // expanded tree (~387 million scalars here). TextGuard does not limit aliases.
+    // Bug (when Yams composed the tree): Yams hashed every mapping key to look for duplicates, and hashing
+    // an alias walked the whole expanded tree (~387 million scalars here). TextGuard did not limit aliases.
     @Test("an alias bomb used as a mapping key is refused quickly, not hashed for minutes")
     func aliasBombAsKey() async throws {
         let s = try Scratch()

@@ -20,7 +20,7 @@ struct PackageTests {
         let conffiles = try await run("/usr/bin/dpkg-deb", ["--info", deb, "conffiles"], in: dir)
         #expect(conffiles.status == 0 && conffiles.lines == ["/etc/coop-edge/site.yaml"], "\(conffiles.lines)")
         let depends = try await run("/usr/bin/dpkg-deb", ["--field", deb, "Depends"], in: dir).lines.joined()
-        for lib in ["libc6", "libmodbus5", "libmosquitto1", "libsqlite3-0"] {
+        for lib in ["libc6", "libmodbus5", "libmosquitto1", "libsqlite3-0", "libyaml-0-2"] {
             #expect(depends.contains(lib), "Depends: \(depends)")
         }
         let arch = try await run("/usr/bin/dpkg", ["--print-architecture"], in: dir).lines.joined()
