@@ -1,4 +1,4 @@
-import Detection
+@testable import Detection
 import Foundation
 import Testing
 
@@ -58,6 +58,39 @@ struct ColdRoomPhysicsTests {
     func quiet(room: Room) {
         let r = Self.run(room, Self.series(room, days: 7, seed: 3))
         #expect(r.raises.isEmpty, "raised: \(r.raises.map { "\(Int(($0.time - t0) / 3600)) h \($0.message)" })")
+    }
+
+    @Test("at 10 s sampling an hour-long defrost does not teach the room a larger scale")
+    func scaleBetweenExcursions() {
+        // Cycling ±0.5 °C (a robust σ of about 0.37); defrosts of 60 min, +6 °C, every 4 h: the long
+        // window (256 readings, 43 min) lies wholly inside each defrost. The excursion threshold must
+        // stay at the cycling's scale, or the next defrosts are seen late and a door left open not at all.
+        let room = Room(defrostEvery: 4 * 3600, defrostLength: 60 * 60, defrostRise: 6, cycle: 20 * 60, swing: 0.5,
+                        interval: 10, doorsPerDay: 0)
+        var pipeline = ColdRoomPipeline(config: .defaults(for: .coldRoom, sampleInterval: 10))
+        var worst = 0.0
+        for (i, s) in Self.series(room, days: 1, seed: 8).enumerated() {
+            _ = pipeline.update(time: s.time, x: s.value!, alerting: false)
+            if i > 360 { worst = max(worst, pipeline.usualSigma) }
+        }
+        #expect(worst < 0.6, "usual scale reached \(worst)")
+    }
+
+    @Test("a door left open in a room that swings ±1.4 °C, sampled every 15 s, is alerted")
+    func doorLeftOpenInLargeSwingRoom() throws {
+        let room = Room(cycle: 15 * 60, swing: 1.4, interval: 15, doorsPerDay: 20)
+        var samples = Self.series(room, days: 3, seed: 12)
+        // Open at 2 d 3 h (between defrosts) for 90 min: +4.5 °C with a time constant of 10 min.
+        let open = 2 * 86_400 + 3 * 3600.0
+        for i in samples.indices {
+            let u = samples[i].time - t0 - open
+            guard u >= 0 && u < 5400 else { continue }
+            samples[i].value! += 4.5 * (1 - exp(-u / 600))
+        }
+        let r = Self.run(room, samples)
+        let raise = try #require(r.raises.first { $0.time >= t0 + open })
+        #expect(raise.time < t0 + open + 3600, "raised \(Int(raise.time - t0 - open)) s after the door opened")
+        #expect(r.raises.allSatisfy { $0.time >= t0 + open && $0.time < t0 + open + 5400 + 1800 }, "other raises: \(r.raises.map { Int(($0.time - t0) / 3600) })")
     }
 
     @Test("a compressor failure between defrosts is alerted before the room reaches its limit",

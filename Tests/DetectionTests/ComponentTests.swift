@@ -156,6 +156,30 @@ struct DefrostScheduleTests {
         #expect(phase.map { abs($0) < 600 } == true, "\(String(describing: phase))")
     }
 
+    @Test("defrosts hidden by a fault do not hand the lock to a multiple of the period")
+    func noMultipleAfterHiddenDefrosts() {
+        // Defrosts every 6 h whose timed length varies (a defrost that barely clears the excursion
+        // threshold is timed from a crossing that varies: 24 or 32 min); two in a row hidden (a stuck
+        // sensor, a door left open): for a while the real period misses two of its newest four cycles
+        // while every third one (18 h) has all of its own.
+        var s = DefrostSchedule(settings: DefrostSettings(), sampleInterval: 60)
+        let p = 6 * 3600.0
+        var t = 0.0
+        var periods: [Double] = []
+        while t < 16 * p {
+            let k = Int((t - 600) / p)
+            let into = (t - 600).truncatingRemainder(dividingBy: p)
+            let length = k % 2 == 0 ? 1440.0 : 1920
+            let hidden = k == 10 || k == 11
+            let x = t >= 600 && into < length && !hidden ? 8.5 : 3.5
+            _ = s.update(time: t, x: x, floor: 3.5, threshold: 1)
+            if let l = s.lock { periods.append(l.period) }
+            t += 60
+        }
+        #expect(!periods.isEmpty)
+        #expect(periods.allSatisfy { abs($0 - p) < 600 }, "locked on \(Set(periods.map { Int($0 / 60) })) min")
+    }
+
     @Test("a declared schedule tolerates its defrost and not an excursion between")
     func declared() {
         var s = DefrostSchedule(settings: DefrostSettings(every: 8 * 3600, duration: 2400, learn: false), sampleInterval: 60)

@@ -85,6 +85,8 @@ struct DefrostSchedule: Sendable {
     private var next = 0
     private var count = 0
     private(set) var lock: Lock?
+    /// The excursion threshold of the last reading (for `diagnostics`).
+    private var lastThreshold = Double.nan
     private var previousPeriod = Double.nan
     /// While a restore replays old readings: they must not be learned a second time.
     var learningPaused = false
@@ -119,6 +121,7 @@ struct DefrostSchedule: Sendable {
     /// returns true when the reading belongs to a defrost (known, expected or, while nothing is
     /// known, plausible) and should be kept out of the room's level.
     mutating func update(time: Double, x: Double, floor: Double, threshold: Double) -> Bool {
+        lastThreshold = threshold
         if let l = lock, time - l.newestMatch > 2.5 * l.period { dropLock() }
         if floor.isFinite {
             if !inExcursion {
@@ -296,8 +299,9 @@ struct DefrostSchedule: Sendable {
                 for k in 1...8 {
                     let period = gap / Double(k)
                     guard period >= Self.minPeriod && period <= Self.maxPeriod else { continue }
+                    // Judged on the fitted grid, as the lock in force is: the anchor may be a door.
                     guard let fit = evaluate(period: period, anchor: a.start, now: now),
-                          !isMultiple(period: period, anchor: a.start, tolerance: fit.lock.tolerance) else { continue }
+                          !isMultiple(period: fit.lock.period, anchor: fit.lock.phase, tolerance: fit.lock.tolerance) else { continue }
                     if let b = best, fit.score < b.score || (fit.score == b.score && fit.residual >= b.residual) { continue }
                     best = fit
                 }
@@ -322,14 +326,18 @@ struct DefrostSchedule: Sendable {
     }
 
     /// True when `period` looks like a multiple of the real one: remembered excursions that look like
-    /// the ones on its grid (duration and peak within 0.6–1.6 × their mean: defrosts, not doors) also
-    /// fall regularly between its cycles, at a half, a third, a quarter or a fifth of it (a recent run
-    /// of missed defrosts — hidden by a fault, say — can make a multiple qualify before the real period
-    /// does; then nothing locks until the real one qualifies again).
+    /// the ones on its grid (peak within 0.6–1.6 × their mean, duration 0.5–2 ×: a defrost that barely
+    /// clears the excursion threshold is timed from a crossing that varies a lot; doors are short) also
+    /// fall regularly between its cycles, at j/d of it for one divisor d of 2…5 — at least half of the
+    /// in-between defrosts that divisor predicts over the grid's span (d − 1 per cycle for a prime d, 2 for
+    /// d = 4), and 2. Counted per divisor: a few such points per cycle, each ± the tolerance, cover a
+    /// good part of the cycle together, but one divisor's points do not. Half, because the in-between
+    /// defrosts a fault hid or a door merged with are missing — precisely when a recent run of missed
+    /// defrosts lets a multiple qualify before the real period does (then nothing locks until the
+    /// real one qualifies again: no schedule is safer than defrosts expected at the wrong times).
     private func isMultiple(period: Double, anchor: Double, tolerance: Double) -> Bool {
         var onGrid = 0
-        var halves = 0
-        var others = 0                                           // at a third, a quarter or a fifth
+        var between = (0, 0, 0, 0, 0, 0)                        // by divisor d (index d): 2, 3, 4, 5
         var first = Double.infinity                              // excursions before the grid's first match
         var meanDuration = 0.0, meanPeak = 0.0                   // belong to an older schedule: not counted
         for i in 0..<count {
@@ -348,16 +356,24 @@ struct DefrostSchedule: Sendable {
             let e = excursion(i)
             let r = (e.start - anchor) / period
             guard abs(r - r.rounded()) * period > tolerance,
-                  e.duration >= 0.6 * meanDuration, e.duration <= 1.6 * meanDuration,
+                  e.duration >= 0.5 * meanDuration, e.duration <= 2 * meanDuration,
                   e.peak >= 0.6 * meanPeak, e.peak <= 1.6 * meanPeak else { continue }
             for d in 2...5 {
                 let rd = r * Double(d)
                 guard abs(rd - rd.rounded()) * period / Double(d) <= tolerance else { continue }
-                if d == 2 { halves += 1 } else { others += 1 }
+                switch d {
+                case 2: between.2 += 1
+                case 3: between.3 += 1
+                case 4: between.4 += 1
+                default: between.5 += 1
+                }
                 break
             }
         }
-        return halves >= max(2, onGrid / 2) || others >= max(2, onGrid)
+        let gaps = Double(max(1, onGrid - 1))
+        func many(_ n: Int, perCycle: Double) -> Bool { Double(n) >= max(2, 0.5 * perCycle * gaps) }
+        return many(between.2, perCycle: 1) || many(between.3, perCycle: 2) || many(between.4, perCycle: 2)
+            || many(between.5, perCycle: 4)
     }
 
     private mutating func evaluate(period: Double, anchor: Double, now: Double) -> (score: Int, residual: Double, lock: Lock)? {
@@ -451,6 +467,25 @@ struct DefrostSchedule: Sendable {
         var n = 0
         for v in values where v >= 0.7 * median && v <= 1.4 * median { n += 1 }
         return n >= needed
+    }
+
+    // MARK: - Diagnostics
+
+    /// The schedule's state in words, relative to `time` (minutes), for tuning (`sweep --explain`).
+    /// Builds a string: not for the per-reading path.
+    func diagnostics(at time: Double) -> String {
+        func m(_ s: Double) -> String { s.isFinite ? String(Int((s / 60).rounded())) : "-" }
+        var out = "threshold \(lastThreshold.isFinite ? String(Int((lastThreshold * 100).rounded())) : "-") c°C, remembered \(count), longest seen \(m(longestSeen)) m"
+        if let l = lock {
+            let r = (time - l.phase) / l.period
+            out += "; LOCK every \(m(l.period)) m longest \(m(l.longest)) m tol \(m(l.tolerance)) m, \(m((r - r.rounded(.down)) * l.period)) m into its cycle"
+        } else {
+            out += "; no lock"
+        }
+        if inExcursion {
+            out += "; excursion since \(m(time - excursionStart)) m, peak \(String(Int((peak * 10).rounded()))) d°C, allowed \(allowedUntil.isFinite ? m(allowedUntil - time) + " m more" : "no")\(overran ? ", overran" : "")"
+        }
+        return out
     }
 
     // MARK: - Persistence

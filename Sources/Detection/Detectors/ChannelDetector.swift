@@ -71,6 +71,9 @@ public struct ChannelDetector: Sendable {
         return (l.period, l.longest, l.phase)
     }
 
+    /// A cold room's defrost schedule in words (lock, excursion under way), for tuning. Builds a string.
+    public var defrostDiagnostics: String? { coldRoom?.schedule?.diagnostics(at: lastTime) }
+
     /// True when the last reading of a cold room fell inside a defrost that the controller's status, a
     /// declared schedule or a locked learned schedule vouches for (not while the room is alerting).
     public var inKnownDefrost: Bool { coldRoom?.knownDefrost ?? false }

@@ -7,6 +7,9 @@
 /// three sorted-window pushes per reading.
 struct ColdRoomPipeline: Sendable {
     var noise: NoiseScale
+    /// The readings between excursions (no defrost, door burst, frozen run, fault or open alert): their
+    /// spread is the compressor's cycling and the sensor's noise, what an excursion must stand out of.
+    private var cycling: NoiseScale
     var spike: SpikeDetector?
     var stuck: StuckDetector?
     var floor: FloorTracker
@@ -19,18 +22,15 @@ struct ColdRoomPipeline: Sendable {
     /// a declared schedule or a locked learned one), not merely a warm excursion given the benefit of
     /// the doubt: the farmer's threshold rules hold their count then, as a controller's alarm delay does.
     private(set) var knownDefrost = false
-    /// The room's usual noise scale, learned (time constant 2 h) only while nothing is wrong: the long
-    /// window's own scale grows with a failure and would raise the thresholds that should catch it.
+    /// The room's usual scale: `cycling`'s, learned with a time constant of 2 h per reading between
+    /// excursions (a pause — an excursion, an alert — is not learning time).
     private(set) var usualSigma = Double.nan
-    private var sigmaTime = Double.nan
-    /// After a flat run (a frozen sensor, 40 % of the stuck delay): no learning of the scale until the
-    /// long window (`sigmaHold` seconds of it) has forgotten the run.
-    private var sigmaHoldUntil = -Double.infinity
-    private let sigmaHold: Double
+    private var learnWeight: Double
 
     init(config: DetectorConfig) {
         noise = NoiseScale(capacity: config.window, minSpread: config.minSpread)
-        sigmaHold = Double(config.window) * config.sampleInterval
+        cycling = NoiseScale(capacity: config.window, minSpread: config.minSpread)
+        learnWeight = min(1, config.sampleInterval / 7200)
         spike = config.spike.map(SpikeDetector.init(settings:))
         stuck = config.stuck.map(StuckDetector.init(settings:))
         floor = FloorTracker(sampleInterval: config.sampleInterval)
@@ -51,16 +51,6 @@ struct ColdRoomPipeline: Sendable {
             best.offer(flat, .stuck)
         }
         floor.update(time: time, x: x)
-        // Not while the long window holds a flat run (a frozen sensor would teach a tiny scale, and the
-        // compressor cycling would look like excursions once it moves again).
-        if flat >= 0.2 { sigmaHoldUntil = time + sigmaHold }
-        if noise.count >= 32 && !alerting && !(level?.deviating ?? false) && time > sigmaHoldUntil {
-            let current = noise.sigma()
-            if usualSigma.isNaN { usualSigma = current } else if time > sigmaTime {
-                usualSigma += min(1, (time - sigmaTime) / 7200) * (current - usualSigma)
-            }
-            sigmaTime = time
-        }
         let sigma = usualSigma.isFinite ? usualSigma : noise.sigma()
         // An excursion starts 3.5 noise scales above the floor: compressor cycling (a triangle of
         // amplitude A has σ ≈ 0.74 A and its top ≈ 2.6 σ above the floor) must not count as one, or the
@@ -70,6 +60,18 @@ struct ColdRoomPipeline: Sendable {
         // Inside a defrost that a known schedule predicts, the heater explains any warming, also before
         // the excursion has crossed its threshold (the projection would otherwise see the heater's rise).
         if !defrost, !(schedule?.overran ?? false), schedule?.expectedDefrost(at: time) != nil { defrost = true }
+        // The scale learns from the readings between excursions only. Not from every reading: at fast
+        // sampling a defrost fills half of the long window and more, and its spread is then the
+        // heater's — it doubled or tripled the excursion threshold after every defrost, so the next
+        // defrosts began late, off the learned grid, and a door left open went unseen. Nor from a
+        // frozen run (a tiny scale: the cycling would look like excursions once the sensor moves).
+        if !defrost && !alerting && flat < 0.2 && !(level?.deviating ?? false) && !(schedule?.inExcursion ?? false) {
+            cycling.push(x)
+            if cycling.count >= 32 {
+                let current = cycling.sigma()
+                usualSigma = usualSigma.isNaN ? current : usualSigma + learnWeight * (current - usualSigma)
+            }
+        }
         explained = defrost && !alerting
         let known = schedule?.isKnown(at: time) ?? false
         knownDefrost = explained && known
@@ -84,7 +86,6 @@ struct ColdRoomPipeline: Sendable {
     }
 
     mutating func restartShortTerm() {
-        sigmaTime = .nan
         noise.restartShortTerm()
         spike?.restartShortTerm()
         stuck?.restartShortTerm()
