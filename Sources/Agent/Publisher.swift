@@ -140,12 +140,8 @@ public actor Publisher: Service {
                 let tlsTrouble = message.contains("SSL") || message.contains("TLS") || message.contains("certificate")
                 reportUnreachable(site.broker.tls && tlsTrouble ? message + MQTTClient.tlsHint : message)
             }
-        case .mqtt(.published(let mid)):
-            if let entry = inflight.removeValue(forKey: mid) {
-                acked.append(entry.id)
-                if entry.lane == .alerts { ackedAlert = true }
-                ackedTotal += 1
-            }
+        case .mqtt(.acknowledged):
+            _ = takeAcknowledged()
         case .tick:
             rewindStale()
             await reviveDeadNetworkThread()
@@ -182,6 +178,22 @@ public actor Publisher: Service {
         nextAttempt = ContinuousClock.now.advanced(by: attemptDelay)
         attemptDelay = min(attemptDelay * 2, .seconds(30))
         do { try await client.retryConnect() } catch { logger.error("cannot connect to the broker", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Moves the messages the broker acknowledged from `inflight` to `acked`. Returns the ids of
+    /// acknowledgements for messages not in flight (the status messages).
+    private func takeAcknowledged() -> [Int32] {
+        var others: [Int32] = []
+        for mid in client.takeAcknowledged() {
+            if let entry = inflight.removeValue(forKey: mid) {
+                acked.append(entry.id)
+                if entry.lane == .alerts { ackedAlert = true }
+                ackedTotal += 1
+            } else {
+                others.append(mid)
+            }
+        }
+        return others
     }
 
     private func isTick(_ s: Signal) -> Bool {
@@ -222,24 +234,31 @@ public actor Publisher: Service {
             if batch.isEmpty { exhausted = true; return }
             let now = Date().timeIntervalSince1970
             let sentAt = ContinuousClock.now
-            for m in batch {
-                let payload = m.lane == .readings && now - m.created > Self.historicalAfter ? StatePayload.markHistorical(m.payload) : m.payload
-                do {
-                    let mid = try await client.publish(topic: m.topic, payload: payload, qos: 1, retain: m.retain)
+            // One hop to the client's thread for the whole batch.
+            let outgoing = batch.map { m in
+                OutgoingMessage(topic: m.topic, payload: m.lane == .readings && now - m.created > Self.historicalAfter
+                                    ? StatePayload.markHistorical(m.payload) : m.payload,
+                                qos: 1, retain: m.retain)
+            }
+            let results = await client.publish(outgoing)
+            for (m, result) in zip(batch, results) {
+                switch result {
+                case .success(let mid):
                     inflight[mid] = (m.id, m.lane, sentAt)
                     cursor[m.lane] = m.id
                     sentTotal += 1
-                } catch where error.code == .rejected {
+                case .failure(let error) where error.code == .rejected:
                     // It can never be sent: set it aside (counted) rather than block its lane forever.
                     cursor[m.lane] = m.id
                     rejectedTotal += 1
                     logger.error("message refused for good; removed from the outbox and counted", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
                     do { try await outbox.reject([m.id]) } catch { logger.error("could not remove a refused message", metadata: ["error": "\(error)"]) }
-                } catch {
+                case .failure(let error):
                     logger.warning("publish failed; will retry", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
                     return
                 }
             }
+            if results.count < batch.count { return }
         }
     }
 
@@ -274,13 +293,9 @@ public actor Publisher: Service {
                     }
                 }
                 guard let s = await iterator.next() else { break }
-                if case .mqtt(.published(let mid)) = s {
-                    if mid == offlineMID { break }
-                    if let entry = inflight.removeValue(forKey: mid) {
-                        acked.append(entry.id)
-                        if entry.lane == .alerts { ackedAlert = true }
-                        ackedTotal += 1
-                    }
+                if case .mqtt(.acknowledged) = s {
+                    let others = takeAcknowledged()
+                    if let offlineMID, others.contains(offlineMID) { break }
                 } else if case .mqtt(.disconnected) = s {
                     break
                 } else if case .newData = s {

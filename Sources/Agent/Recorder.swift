@@ -34,10 +34,9 @@ public struct Recorder: Service {
     public static let baselineKey = "alert-engine"
     public static let baselineEvery: Duration = .seconds(300)
 
-    /// How often the recorder looks at its commit deadline while no poll arrives.
-    static func tick(for delay: Double) -> Duration? {
-        delay > 0 ? .milliseconds(Int64(min(200, max(10, delay * 100)))) : nil
-    }
+    /// While polls wait for their commit, the recorder looks at what gathered at least this often:
+    /// the detectors see every poll within it, so an alert (which commits at once) waits at most this.
+    static let alertCheck: Duration = .milliseconds(250)
 
     public func run() async throws {
         let numbering = try await outbox.beginNumbering()
@@ -61,10 +60,11 @@ public struct Recorder: Service {
         var alertsWaiting = false
         var retryAt: ContinuousClock.Instant? = nil
 
-        /// Numbers the fresh polls and runs them through the detectors.
-        func take(_ fresh: [DeviceSample]) {
+        /// Numbers the fresh polls and runs them through the detectors. `oldest`: when the first of
+        /// them reached the queue, where its commit delay starts.
+        func take(_ fresh: [DeviceSample], oldest: ContinuousClock.Instant?) {
             guard !fresh.isEmpty else { return }
-            if waitingSince == nil { waitingSince = .now }
+            if waitingSince == nil { waitingSince = oldest ?? .now }
             for sample in fresh {
                 let seq = (sequences[sample.device] ?? floor) + 1
                 sequences[sample.device] = seq
@@ -159,13 +159,24 @@ public struct Recorder: Service {
             }
         }
 
-        await queue.consume(tick: Self.tick(for: site.storage.commitDelay)) { fresh, dropped in
+        /// How long new polls may gather before the recorder looks again: until the oldest waiting
+        /// poll's commit is due (or a failed commit's retry), at most `alertCheck`; nil when nothing
+        /// waits, so the next poll wakes it.
+        func lookAgain() -> Duration? {
+            guard let since = waitingSince else { return nil }
+            var due = since.advanced(by: delay)
+            if let retryAt { due = max(due, retryAt) }
+            return max(.milliseconds(1), min(Self.alertCheck, ContinuousClock.now.duration(to: due)))
+        }
+
+        await queue.consume { fresh, oldest, dropped in
             if dropped > 0 {
                 logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
             }
-            take(fresh)
+            take(fresh, oldest: oldest)
             await commitIfDue()
             await upkeep()
+            return lookAgain()
         }
         // Polling has ended: commit what waits now. If that fails (a full or read-only card), one more
         // try, then say how many polls are given up rather than losing them in silence.
@@ -183,7 +194,7 @@ public struct Recorder: Service {
         let delay = site.storage.commitDelay
         // What one commit delay holds at this site's poll rates: the most a kill can lose.
         var polls = 0.0, readings = 0.0
-        let window = delay + (delay > 0 ? 0.2 : 0)  // the delay, plus one tick of the commit deadline
+        let window = delay + (delay > 0 ? 0.2 : 0)  // the delay, plus the commit itself
         for d in site.devices {
             let n = (window / (Double(d.pollMS) / 1000)).rounded(.up) + 1  // and the poll under way
             polls += n

@@ -1,5 +1,6 @@
 internal import CMosquitto
 internal import IOThread
+internal import Synchronization
 internal import FoundationEssentials
 #if canImport(Glibc)
 internal import Glibc
@@ -77,17 +78,43 @@ public enum MQTTEvent: Sendable, Equatable {
     case connectFailed(code: Int32, reason: String)
     /// The connection was lost (`expected` after our own `disconnect`).
     case disconnected(code: Int32, expected: Bool)
-    /// The broker acknowledged (PUBACK) the QoS 1 message with this id.
-    case published(mid: Int32)
+    /// The broker acknowledged (PUBACK) QoS 1 messages: `takeAcknowledged()` returns their ids.
+    /// One event stands for every acknowledgement that arrives until they are taken, so a stream of
+    /// PUBACKs wakes the consumer once per batch, not once per message.
+    case acknowledged
     /// libmosquitto logged an error or a warning. A TLS handshake that fails on the network thread
     /// reaches us only this way (OpenSSL's reason, e.g. "certificate verify failed").
     case problem(message: String)
 }
 
+/// One message for `MQTTClient.publish(_:)`.
+public struct OutgoingMessage: Sendable {
+    public var topic: String
+    public var payload: [UInt8]
+    public var qos: Int32
+    public var retain: Bool
+    public init(topic: String, payload: [UInt8], qos: Int32 = 1, retain: Bool = false) {
+        self.topic = topic
+        self.payload = payload
+        self.qos = qos
+        self.retain = retain
+    }
+}
+
 /// Receives callbacks from libmosquitto's loop thread; it only copies data out and yields.
 final class EventSink: Sendable {
     let continuation: AsyncStream<MQTTEvent>.Continuation
+    /// Acknowledged message ids not yet taken.
+    let acknowledged = Mutex<[Int32]>([])
     init(_ continuation: AsyncStream<MQTTEvent>.Continuation) { self.continuation = continuation }
+
+    func acknowledge(_ mid: Int32) {
+        let first = acknowledged.withLock { ids in
+            ids.append(mid)
+            return ids.count == 1
+        }
+        if first { continuation.yield(.acknowledged) }
+    }
 }
 
 /// One MQTT connection through libmosquitto, driven by its own network thread
@@ -154,7 +181,7 @@ public actor MQTTClient {
         }
         mosquitto_publish_callback_set(m) { _, obj, mid in
             guard let obj else { return }
-            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.published(mid: mid))
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().acknowledge(mid)
         }
         if let user = options.username {
             try check(mosquitto_username_pw_set(m, user, options.password), "setting the user name")
@@ -211,7 +238,33 @@ public actor MQTTClient {
     /// True once a connection attempt got far enough for libmosquitto's thread to take over.
     public var networkThreadRunning: Bool { loopRunning }
 
-    /// Hands a message to libmosquitto and returns its message id; `.published(mid:)` follows
+    /// The ids of the QoS 1 messages the broker acknowledged since the last call (announced by
+    /// `.acknowledged`). Any thread; no hop to the client's thread.
+    public nonisolated func takeAcknowledged() -> [Int32] {
+        sink.acknowledged.withLock { ids in
+            defer { ids.removeAll(keepingCapacity: true) }
+            return ids
+        }
+    }
+
+    /// Hands messages to libmosquitto in order, in one hop to the client's thread, and returns each
+    /// one's message id or why it was refused. Stops at the first failure other than `.rejected`
+    /// (not connected, out of memory): the messages after it are not handed over and get no result.
+    public func publish(_ batch: [OutgoingMessage]) -> [Result<Int32, MQTTError>] {
+        var results: [Result<Int32, MQTTError>] = []
+        results.reserveCapacity(batch.count)
+        for m in batch {
+            do throws(MQTTError) {
+                results.append(.success(try publish(topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain)))
+            } catch {
+                results.append(.failure(error))
+                if error.code != .rejected { break }
+            }
+        }
+        return results
+    }
+
+    /// Hands a message to libmosquitto and returns its message id; `.acknowledged` follows
     /// when the broker acknowledges it (QoS 1). A message accepted while the connection is down
     /// is queued by libmosquitto and sent after reconnect: it still returns its id (FIELD-NOTES.md:
     /// never republish blindly). Wraps `mosquitto_publish`.

@@ -1,4 +1,5 @@
 internal import CPlatform
+internal import IOThread
 public import EdgeCore
 internal import FoundationEssentials
 #if canImport(Glibc)
@@ -31,23 +32,38 @@ public struct BusPoller: Sendable {
     public func run(emit: @escaping @Sendable (DeviceSample) -> Void,
                     onFault: @escaping @Sendable (String) -> Void = { _ in }) async {
         guard !devices.isEmpty else { return }
+        // The whole loop runs on the bus's own thread and sleeps there between polls: one wake-up
+        // per poll, where a timer and hops through the cooperative pool cost several.
+        let sleeper = Sleeper()
+        await withTaskCancellationHandler {
+            await connection.pollUntilStopped(devices: devices, plans: plans, sleeper: sleeper, emit: emit, onFault: onFault)
+        } onCancel: {
+            sleeper.stop()
+        }
+    }
+}
+
+extension ModbusConnection {
+    /// `BusPoller.run`'s loop, on this connection's thread until `sleeper` is stopped.
+    func pollUntilStopped(devices: [DeviceConfig], plans: [ReadPlan], sleeper: Sleeper,
+                          emit: @Sendable (DeviceSample) -> Void, onFault: @Sendable (String) -> Void) {
         let clock = ContinuousClock()
-        var due = [ContinuousClock.Instant](repeating: clock.now, count: devices.count)
         // Spread first polls over the first interval so a bus of many devices doesn't start in a burst.
-        for i in devices.indices { due[i] = clock.now.advanced(by: .milliseconds(i * 50)) }
+        let start = clock.now
+        var due = devices.indices.map { start.advanced(by: .milliseconds($0 * 50)) }
         var lastFault = [String?](repeating: nil, count: devices.count)
-        while !Task.isCancelled {
+        while !sleeper.isStopped {
             var next = 0
             for i in due.indices where due[i] < due[next] { next = i }
-            do { try await clock.sleep(until: due[next]) } catch { return }
+            guard sleeper.sleep(for: clock.now.duration(to: due[next])) else { return }
             let device = devices[next]
-            let sample = await connection.poll(device: device, plan: plans[next])
+            let sample = poll(device: device, plan: plans[next])
             let fault = sample.readings.first(where: { $0.quality == .commFault })?.fault
             if fault != lastFault[next] {
                 onFault(fault.map { "device \(device.name) (slave \(device.slave)): \($0)" } ?? "device \(device.name) (slave \(device.slave)) answers again")
             }
             lastFault[next] = fault
-            for note in await connection.takeLineNotes() { onFault(note) }
+            for note in takeLineNotes() { onFault(note) }
             emit(sample)
             let interval = Duration.milliseconds(device.pollMS)
             due[next] = due[next].advanced(by: interval)

@@ -19,8 +19,18 @@ public enum RegisterCodec {
     /// The value in raw units (before scale and offset).
     public static func decodeRaw(_ registers: some Collection<UInt16>, type: ValueType, order: ByteOrder) -> Double {
         let words = Array(registers.prefix(type.registerCount))
-        guard words.count == type.registerCount else { return .nan }  // short frame: never a crash
-        let bits = words.withUnsafeBufferPointer { rawBits($0, count: type.registerCount, order: order) }
+        return words.withUnsafeBufferPointer { decodeRaw($0, type: type, order: order) }
+    }
+
+    /// The poll's path: a slice of the words read, decoded in place (no copy, no generic code at run
+    /// time).
+    public static func decodeRaw(_ registers: ArraySlice<UInt16>, type: ValueType, order: ByteOrder) -> Double {
+        registers.withUnsafeBufferPointer { decodeRaw($0, type: type, order: order) }
+    }
+
+    public static func decodeRaw(_ registers: UnsafeBufferPointer<UInt16>, type: ValueType, order: ByteOrder) -> Double {
+        guard registers.count >= type.registerCount else { return .nan }  // short frame: never a crash
+        let bits = rawBits(registers, count: type.registerCount, order: order)
         switch type {
         case .bool: return bits != 0 ? 1 : 0
         case .u16: return Double(UInt16(truncatingIfNeeded: bits))
