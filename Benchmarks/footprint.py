@@ -18,6 +18,10 @@ while everything goes to the outbox.
 
 usage: Benchmarks/footprint.py [--agent BIN] [--load fast|field|both] [--seconds 60] [--down 30]
                                [--detect]      (a generic detector on every channel)
+       Benchmarks/footprint.py --backlog HOURS [--bench BIN]
+           the field site starts on an outbox holding HOURS of undelivered polls (written by
+           `coop-edge-bench make-backlog`) with the broker up: how long the drain takes while live
+           polling goes on, and the live readings' latency meanwhile
 Run by `make bench-footprint` (which builds the release binaries first).
 The working directory must be on a real disk: write_bytes counts nothing on a tmpfs.
 """
@@ -25,6 +29,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -114,6 +119,42 @@ asyncio.run(main())
 '''
 
 
+class DrainCounter:
+    """Counts backlog polls at the broker (seq up to `backlog_seq`, which every device's backlog
+    ends at) without parsing JSON, and times the live ones (later seqs)."""
+
+    SEQ = re.compile(r'"seq":(\d+)')
+    TIME = re.compile(r'"time":([0-9.]+)')
+
+    def __init__(self, port, topic, backlog_seq):
+        self.proc = subprocess.Popen(
+            ["mosquitto_sub", "-h", "127.0.0.1", "-p", str(port), "-t", topic, "-q", "1", "-F", "%U|%p"],
+            stdout=subprocess.PIPE, text=True, bufsize=1)
+        self.backlog_seq = backlog_seq
+        self.lock = threading.Lock()
+        self.backlog = 0
+        self.messages = 0
+        self.live_latency = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            received, _, payload = line.partition("|")
+            seqs = [int(x) for x in self.SEQ.findall(payload)]
+            old = sum(1 for q in seqs if q <= self.backlog_seq)
+            with self.lock:
+                self.messages += 1
+                self.backlog += old
+            if old == 0 and len(seqs) == 1:
+                t = self.TIME.search(payload)
+                if t:
+                    with self.lock:
+                        self.live_latency.append((float(received) - float(t.group(1))) * 1000)
+
+    def stop(self):
+        self.proc.terminate()
+
+
 class Subscriber:
     """mosquitto_sub printing receive time, payload length and payload for every state message."""
 
@@ -178,7 +219,7 @@ def run_load(name, agent, seconds, down, detect, workdir):
     try:
         start([DEBIAN_PYTHON, "-c", PYMODBUS_SERVER, str(modbus_port), str(devices), str(registers)],
               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for(lambda: port_open(modbus_port), 20, "the pymodbus server")
+        wait_for(lambda: port_open(modbus_port), 60, "the pymodbus server")
         broker = start(["mosquitto", "-c", f"{d}/mosquitto.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: port_open(broker_port), 10, "mosquitto")
         sub = Subscriber(broker_port, "coop/bench/s/+/state")
@@ -241,6 +282,70 @@ def run_load(name, agent, seconds, down, detect, workdir):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def run_backlog(agent, bench, hours, workdir):
+    devices, registers = 20, 5
+    d = tempfile.mkdtemp(prefix="footprint-backlog-", dir=workdir)
+    broker_port, modbus_port = free_port(), free_port()
+    os.makedirs(f"{d}/profiles")
+    with open(f"{d}/profiles/bench.yaml", "w") as f:
+        f.write(f"model: benchmark device, {registers} holding registers\nmax_registers_per_read: {registers}\nchannels:\n")
+        for r in range(registers):
+            f.write(f"  r{r}: {{ function: holding, address: {r}, type: u16, scale: 0.1, unit: \"u\" }}\n")
+    with open(f"{d}/site.yaml", "w") as f:
+        f.write(f"coop: bench\nsite: s\nprofiles_dir: {d}/profiles\n"
+                f"broker: {{ url: \"mqtt://127.0.0.1:{broker_port}\" }}\n"
+                f"storage: {{ path: {d}/outbox.sqlite, max_size_mb: 4096 }}\n"
+                f"buses:\n  - {{ name: b0, tcp: {{ host: 127.0.0.1, port: {modbus_port} }} }}\ndevices:\n")
+        for i in range(1, devices + 1):
+            f.write(f"  - {{ name: dev-{i}, bus: b0, slave: {i}, profile: bench, poll: 1s }}\n")
+    with open(f"{d}/mosquitto.conf", "w") as f:
+        f.write(f"listener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n")
+    children = []
+    try:
+        out = subprocess.run([bench, "make-backlog", f"{d}/outbox.sqlite", str(devices), str(registers), str(hours)],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        print(out)
+        polls = int(out.split()[1])
+        children.append(subprocess.Popen([DEBIAN_PYTHON, "-c", PYMODBUS_SERVER, str(modbus_port), str(devices), str(registers)],
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for(lambda: port_open(modbus_port), 60, "the pymodbus server")
+        children.append(subprocess.Popen(["mosquitto", "-c", f"{d}/mosquitto.conf"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        wait_for(lambda: port_open(broker_port), 10, "mosquitto")
+        counter = DrainCounter(broker_port, "coop/bench/s/+/state", polls // devices)
+        t0 = time.monotonic()
+        proc = subprocess.Popen([agent, "run", "--config", f"{d}/site.yaml", "--log-level", "error"])
+        children.append(proc)
+        cpu0 = 0.0
+        def drained():
+            now = time.monotonic()
+            if now - drained.last > 30:
+                drained.last = now
+                print(f"  ... {counter.backlog} of {polls} backlog polls at the broker after {now - t0:.0f} s", file=sys.stderr, flush=True)
+            return counter.backlog >= polls
+        drained.last = time.monotonic()
+        wait_for(drained, hours * 3600, "the backlog at the broker")
+        drain = time.monotonic() - t0
+        cpu = proc_cpu(proc.pid) - cpu0
+        with counter.lock:
+            lat = list(counter.live_latency)
+            messages = counter.messages
+        print(f"backlog of {hours:g} h: {polls} polls ({polls * registers} readings) drained in {drain:.0f} s "
+              f"({polls * registers / drain:.0f} readings/s) in {messages} messages, while polling {devices * registers} channels at 1 Hz")
+        print(f"  live readings meanwhile  {len(lat)} polls, latency p50/p99 {pct(lat, 50):.0f} / {pct(lat, 99):.0f} ms")
+        print(f"  agent CPU                {cpu:.1f} s ({cpu * 1e6 / (polls * registers):.2f} us per backlog reading)")
+        print(f"  agent peak RSS           {proc_status(proc.pid, 'VmHWM') / 1024:.1f} MiB")
+        counter.stop()
+    finally:
+        for p in reversed(children):
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agent", default=os.path.join(ROOT, ".build-release/dist/coop-edge"))
@@ -248,6 +353,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--down", type=int, default=30)
     ap.add_argument("--detect", action="store_true")
+    ap.add_argument("--backlog", type=float, metavar="HOURS")
+    ap.add_argument("--bench", default=os.path.join(ROOT, ".build/release/coop-edge-bench"))
     a = ap.parse_args()
     if not os.access(a.agent, os.X_OK):
         sys.exit(f"footprint: no agent at {a.agent} (run `make release` first)")
@@ -255,6 +362,9 @@ def main():
     print(f"agent {a.agent}: {size / 1e6:.1f} MB stripped")
     workdir = os.path.join(ROOT, ".bench-footprint")
     os.makedirs(workdir, exist_ok=True)
+    if a.backlog:
+        run_backlog(a.agent, a.bench, a.backlog, workdir)
+        return
     for name in (["fast", "field"] if a.load == "both" else [a.load]):
         run_load(name, a.agent, a.seconds, a.down, a.detect, workdir)
 

@@ -17,6 +17,12 @@ public import ServiceLifecycle
 /// the link is down stay with libmosquitto, which resends them after reconnect; should one still
 /// be unacknowledged two minutes into a healthy connection, the cursor rewinds and it is sent
 /// again (the payload's key lets the co-op drop the duplicate).
+///
+/// After an outage the readings that waited (older than `historicalAfter`) go out several polls of
+/// one device per message (`StatePayload.encodeBatch`, up to `pollsPerMessage`), oldest first per
+/// device, so a day's backlog drains in minutes. Readings polled after the broker came back go
+/// ahead of that backlog (their own cursor), and alerts ahead of both, so a long drain starves
+/// neither.
 public actor Publisher: Service {
     public enum Signal: Sendable { case newData, tick, mqtt(MQTTEvent) }
 
@@ -38,8 +44,19 @@ public actor Publisher: Service {
     private var connectedSince = ContinuousClock.now
     private var disconnectedSince: ContinuousClock.Instant? = ContinuousClock.now
     private var cursor: [Lane: Int64] = [.alerts: 0, .readings: 0]
+    /// While a backlog drains: the newest reading id it holds. Readings after it are live and are
+    /// read from `liveCursor`, ahead of the backlog.
+    private var backlogThrough: Int64?
+    private var liveCursor: Int64 = 0
     /// Sent-at on the monotonic clock: an NTP step must not make everything look stale.
-    private var inflight: [Int32: (id: Int64, lane: Lane, sent: ContinuousClock.Instant)] = [:]
+    private var inflight: [Int32: (ids: [Int64], lane: Lane, sent: ContinuousClock.Instant)] = [:]
+    /// The reading ids in `inflight`: a cursor only passes ids that went out, and reads skip these.
+    private var inflightReadings: Set<Int64> = []
+    /// Most polls in one backlog message, and most readings (a message stays well under 256 KiB).
+    public static let pollsPerMessage = 100
+    public static let readingsPerMessage = 2000
+    /// Rows of a backlog read from the outbox at a time.
+    static let backlogRead = 2000
     private var rejectedTotal = 0
     private var acked: [Int64] = []
     /// An alert is among `acked`: its row is deleted at once rather than with the next commit, so a
@@ -116,6 +133,7 @@ public actor Publisher: Service {
             lastFailure = nil
             logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
             _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
+            await markBacklog()
         case .mqtt(.connectFailed(_, let reason)):
             reportUnreachable(reason)
             if connected || disconnectedSince == nil { disconnectedSince = .now }
@@ -186,9 +204,9 @@ public actor Publisher: Service {
         var others: [Int32] = []
         for mid in client.takeAcknowledged() {
             if let entry = inflight.removeValue(forKey: mid) {
-                acked.append(entry.id)
-                if entry.lane == .alerts { ackedAlert = true }
-                ackedTotal += 1
+                acked.append(contentsOf: entry.ids)
+                if entry.lane == .alerts { ackedAlert = true } else { inflightReadings.subtract(entry.ids) }
+                ackedTotal += entry.ids.count
             } else {
                 others.append(mid)
             }
@@ -216,59 +234,159 @@ public actor Publisher: Service {
         }
     }
 
-    /// Hands pending messages to libmosquitto until the window is full. Refills only once the
-    /// window is half empty, so a steady stream of PUBACKs costs one outbox query per half window,
-    /// not one per message.
+    /// When the broker comes back and the oldest waiting reading is older than `historicalAfter`,
+    /// everything stored so far is a backlog: readings polled from now on are read from their own
+    /// cursor and go ahead of it.
+    private func markBacklog() async {
+        guard backlogThrough == nil, let extent = try? await outbox.readingsExtent(), let oldest = extent.oldest,
+              Date().timeIntervalSince1970 - oldest > Self.historicalAfter, extent.newest > (cursor[.readings] ?? 0) else { return }
+        backlogThrough = extent.newest
+        liveCursor = extent.newest
+        logger.info("sending the backlog, oldest first; new readings go ahead of it",
+                    metadata: ["oldest": "\(Timestamp.iso8601(oldest))"])
+    }
+
+    /// Hands pending messages to libmosquitto until the window is full: alerts first, then live
+    /// readings, then the backlog. Refills only once the window is half empty, so a steady stream of
+    /// PUBACKs costs one outbox query per half window, not one per message.
     private func fillWindow() async {
         guard connected, inflight.count <= maxInflight / 2 else { return }
         while inflight.count < maxInflight && !exhausted {
             let room = maxInflight - inflight.count
-            var batch: [StoredMessage] = []
-            do {
-                batch = try await outbox.pending(lane: .alerts, after: cursor[.alerts] ?? 0, limit: room)
-                if batch.isEmpty { batch = try await outbox.pending(lane: .readings, after: cursor[.readings] ?? 0, limit: room, render: render) }
-            } catch {
+            let alerts: [StoredMessage]
+            do { alerts = try await outbox.pending(lane: .alerts, after: cursor[.alerts] ?? 0, limit: room) } catch {
                 logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
                 return
             }
-            if batch.isEmpty { exhausted = true; return }
-            let now = Date().timeIntervalSince1970
-            let sentAt = ContinuousClock.now
-            // One hop to the client's thread for the whole batch.
-            let outgoing = batch.map { m in
-                OutgoingMessage(topic: m.topic, payload: m.lane == .readings && now - m.created > Self.historicalAfter
-                                    ? StatePayload.markHistorical(m.payload) : m.payload,
-                                qos: 1, retain: m.retain)
+            if !alerts.isEmpty {
+                let sent = await send(alerts.map { ([$0.id], OutgoingMessage(topic: $0.topic, payload: $0.payload, qos: 1, retain: $0.retain)) }, lane: .alerts)
+                guard let sent else { return }
+                if let last = sent.last { cursor[.alerts] = last }
+                continue
             }
-            let results = await client.publish(outgoing)
-            for (m, result) in zip(batch, results) {
-                switch result {
-                case .success(let mid):
-                    inflight[mid] = (m.id, m.lane, sentAt)
-                    cursor[m.lane] = m.id
-                    sentTotal += 1
-                case .failure(let error) where error.code == .rejected:
-                    // It can never be sent: set it aside (counted) rather than block its lane forever.
-                    cursor[m.lane] = m.id
-                    rejectedTotal += 1
-                    logger.error("message refused for good; removed from the outbox and counted", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
-                    do { try await outbox.reject([m.id]) } catch { logger.error("could not remove a refused message", metadata: ["error": "\(error)"]) }
-                case .failure(let error):
-                    logger.warning("publish failed; will retry", metadata: ["topic": "\(m.topic)", "error": "\(error)"])
-                    return
+            var progressed = false
+            if backlogThrough != nil {
+                guard let n = await sendReadings(live: true, room: room) else { return }
+                progressed = n > 0
+            }
+            if !progressed {
+                guard let n = await sendReadings(live: false, room: room) else { return }
+                progressed = n > 0
+                if n == 0 && backlogThrough != nil {
+                    // The backlog is out (or all in flight): one cursor again.
+                    backlogThrough = nil
+                    cursor[.readings] = max(cursor[.readings] ?? 0, liveCursor)
+                    logger.info("backlog sent")
+                    continue
                 }
             }
-            if results.count < batch.count { return }
+            if !progressed { exhausted = true }
         }
+    }
+
+    /// Reads the readings after one cursor (the live part, or the backlog / all readings), turns them
+    /// into messages and sends at most `room`. Returns how many rows were fetched (0: nothing left
+    /// there), or nil when a publish failed (stop filling until the next event).
+    private func sendReadings(live: Bool, room: Int) async -> Int? {
+        let after = live ? liveCursor : (cursor[.readings] ?? 0)
+        let through = live ? Int64.max : (backlogThrough ?? .max)
+        // A backlog is read deep (many polls per message; at most `backlogRead` rows at a time, which
+        // bounds the memory a drain takes); live readings go one poll per message.
+        let limit = live || backlogThrough == nil ? room : min(room * Self.pollsPerMessage, Self.backlogRead)
+        let fetched: (messages: [StoredMessage], polls: [StoredPoll])
+        do { fetched = try await outbox.pendingReadings(after: after, through: through, limit: limit, skipping: inflightReadings) } catch {
+            logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+            return nil
+        }
+        let rows = fetched.messages.count + fetched.polls.count
+        guard rows > 0 else { return 0 }
+        let now = Date().timeIntervalSince1970
+        var built: [(ids: [Int64], message: OutgoingMessage)] = []
+        for m in fetched.messages {  // stored as JSON by an older version
+            built.append(([m.id], OutgoingMessage(topic: m.topic, payload: now - m.created > Self.historicalAfter ? StatePayload.markHistorical(m.payload) : m.payload, qos: 1)))
+        }
+        // Waited polls: grouped per device, oldest first, in messages of up to pollsPerMessage.
+        var groups: [String: [StoredPoll]] = [:]
+        var order: [String] = []
+        func closeGroup(_ device: String) {
+            guard let polls = groups.removeValue(forKey: device), !polls.isEmpty else { return }
+            let payload = polls.count == 1
+                ? StatePayload.markHistorical(render(polls[0].sample, polls[0].seq).payload)
+                : StatePayload.encodeBatch(device: device, polls: polls.map { ($0.sample, $0.seq) }, site: site.site)
+            built.append((polls.map(\.id), OutgoingMessage(topic: site.stateTopic(device: device), payload: payload, qos: 1)))
+        }
+        for p in fetched.polls {
+            if now - p.created <= Self.historicalAfter {
+                let (topic, payload) = render(p.sample, p.seq)
+                built.append(([p.id], OutgoingMessage(topic: topic, payload: payload, qos: 1)))
+                continue
+            }
+            let device = p.sample.device
+            if let g = groups[device], g.count >= Self.pollsPerMessage
+                || g.reduce(0, { $0 + $1.sample.readings.count }) + p.sample.readings.count > Self.readingsPerMessage {
+                closeGroup(device)
+            }
+            if groups[device] == nil { order.append(device) }
+            groups[device, default: []].append(p)
+        }
+        for device in order { closeGroup(device) }
+        built.sort { $0.ids[0] < $1.ids[0] }
+        let sent = await send(Array(built.prefix(room)), lane: .readings)
+        // The cursor passes only a run of ids that all went out; later ones are skipped while in flight.
+        if let sent {
+            let out = Set(sent)
+            var c = after
+            for id in (fetched.messages.map(\.id) + fetched.polls.map(\.id)).sorted() {
+                guard out.contains(id) || inflightReadings.contains(id) else { break }
+                c = id
+            }
+            if live { liveCursor = c } else { cursor[.readings] = c }
+            return rows
+        }
+        return nil
+    }
+
+    /// Publishes `messages` (each standing for the stored rows `ids`) in one hop to the client and
+    /// records what went out. Returns the ids handled (in flight, or set aside as refused for good),
+    /// or nil when a publish failed and the rest must wait.
+    private func send(_ messages: [(ids: [Int64], message: OutgoingMessage)], lane: Lane) async -> [Int64]? {
+        guard !messages.isEmpty else { return [] }
+        let sentAt = ContinuousClock.now
+        let results = await client.publish(messages.map(\.message))
+        var handled: [Int64] = []
+        for (m, result) in zip(messages, results) {
+            switch result {
+            case .success(let mid):
+                inflight[mid] = (m.ids, lane, sentAt)
+                if lane == .readings { inflightReadings.formUnion(m.ids) }
+                handled.append(contentsOf: m.ids)
+                sentTotal += m.ids.count
+            case .failure(let error) where error.code == .rejected:
+                // It can never be sent: set it aside (counted) rather than block its lane forever.
+                handled.append(contentsOf: m.ids)
+                rejectedTotal += m.ids.count
+                logger.error("message refused for good; removed from the outbox and counted", metadata: ["topic": "\(m.message.topic)", "error": "\(error)"])
+                do { try await outbox.reject(m.ids) } catch { logger.error("could not remove a refused message", metadata: ["error": "\(error)"]) }
+            case .failure(let error):
+                logger.warning("publish failed; will retry", metadata: ["topic": "\(m.message.topic)", "error": "\(error)"])
+                return nil
+            }
+        }
+        return results.count < messages.count ? nil : handled
     }
 
     private func rewindStale() {
         guard connected, connectedSince.duration(to: .now) > .seconds(Self.staleAfter) else { return }
         let stale = inflight.filter { $0.value.sent.duration(to: .now) > .seconds(Self.staleAfter) }
         guard !stale.isEmpty else { return }
-        for lane in Lane.allCases {
-            if let first = stale.values.filter({ $0.lane == lane }).map(\.id).min() {
-                cursor[lane] = min(cursor[lane] ?? 0, first - 1)
+        for entry in stale.values {
+            guard let first = entry.ids.min() else { continue }
+            if entry.lane == .alerts {
+                cursor[.alerts] = min(cursor[.alerts] ?? 0, first - 1)
+            } else {
+                inflightReadings.subtract(entry.ids)
+                if let end = backlogThrough, first > end { liveCursor = min(liveCursor, first - 1) }
+                else { cursor[.readings] = min(cursor[.readings] ?? 0, first - 1) }
             }
         }
         for mid in stale.keys { inflight.removeValue(forKey: mid) }

@@ -37,6 +37,15 @@ public struct StoredMessage: Sendable, Equatable {
     public var created: Double
 }
 
+/// A stored poll of the readings lane, as the publisher reads it to build its messages.
+public struct StoredPoll: Sendable, Equatable {
+    public var id: Int64
+    public var sample: DeviceSample
+    public var seq: UInt64
+    /// When it was polled (the sample's wall-clock time), seconds since 1970.
+    public var created: Double { sample.time }
+}
+
 /// A damaged outbox that `Outbox.openRecovering` moved aside before starting a fresh one.
 public struct DamagedOutbox: Sendable, Equatable {
     /// Where the damaged file now is (its WAL, if any, next to it with `-wal`).
@@ -589,6 +598,64 @@ public actor Outbox {
         if out.isEmpty { return polls }
         if polls.isEmpty { return out }
         return Array((out + polls).sorted { $0.id < $1.id }.prefix(limit))
+    }
+
+    /// The readings lane from `after` (exclusive) through `through`, oldest first, at most `limit`
+    /// rows: rows an older version stored as JSON (`messages`) and compact polls (`polls`). Rows
+    /// acknowledged but not yet deleted are skipped, and so are the ids in `skipping` (in flight).
+    public func pendingReadings(after: Int64, through: Int64 = .max, limit: Int,
+                                skipping: Set<Int64> = []) throws(OutboxError) -> (messages: [StoredMessage], polls: [StoredPoll]) {
+        let db = try connection()
+        let scan = Int64(limit + acked.count + skipping.count)
+        var messages: [StoredMessage] = []
+        let s = try db.statement("SELECT id, topic, payload, retain, created FROM outbox WHERE lane = ?1 AND id > ?2 AND id <= ?3 ORDER BY id LIMIT ?4")
+        s.bind(1, Int64(Lane.readings.rawValue))
+        s.bind(2, after)
+        s.bind(3, through)
+        s.bind(4, scan)
+        while try s.step() {
+            let id = s.int(0)
+            if ackedSet.contains(id) || skipping.contains(id) { continue }
+            messages.append(StoredMessage(id: id, lane: .readings, topic: s.text(1), payload: s.blob(2), retain: s.int(3) != 0, created: s.double(4)))
+            if messages.count == limit { break }
+        }
+        s.reset()
+        var polls: [StoredPoll] = []
+        let p = try db.statement("SELECT id, shape, seq, time, data FROM polls WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3")
+        p.bind(1, after)
+        p.bind(2, through)
+        p.bind(3, scan)
+        while try p.step() {
+            let id = p.int(0)
+            if ackedSet.contains(id) || skipping.contains(id) { continue }
+            guard let shape = try shape(p.int(1), db), let sample = PollCodec.decode(p.blob(4), shape: shape, time: p.double(3)) else {
+                p.reset()
+                throw OutboxError(.corrupt, "the outbox \(config.path) holds a poll (id \(id)) that cannot be decoded")
+            }
+            polls.append(StoredPoll(id: id, sample: sample, seq: UInt64(bitPattern: p.int(2))))
+            if polls.count == limit { break }
+        }
+        p.reset()
+        // Together at most `limit`, the oldest first: trim whichever lane runs past the other.
+        if messages.count + polls.count > limit, !messages.isEmpty {
+            let ids = (messages.map(\.id) + polls.map(\.id)).sorted()
+            let last = ids[limit - 1]
+            messages.removeAll { $0.id > last }
+            polls.removeAll { $0.id > last }
+        }
+        return (messages, polls)
+    }
+
+    /// The newest id in the readings lane and when the oldest undelivered reading was polled (nil
+    /// when none waits): where the backlog ends when the broker comes back.
+    public func readingsExtent() throws(OutboxError) -> (newest: Int64, oldest: Double?) {
+        let db = try connection()
+        let newest = max(try db.scalarInt("SELECT coalesce(max(id), 0) FROM polls"),
+                         try db.scalarInt("SELECT coalesce(max(id), 0) FROM outbox WHERE lane = 1"))
+        let s = try db.statement("SELECT min(t) FROM (SELECT min(time) AS t FROM polls UNION ALL SELECT min(created) FROM outbox WHERE lane = 1)")
+        defer { s.reset() }
+        let oldest: Double? = try s.step() && !s.isNull(0) ? s.double(0) : nil
+        return (newest, oldest)
     }
 
     private func shape(_ id: Int64, _ db: SQLiteConnection) throws(OutboxError) -> PollCodec.Shape? {

@@ -104,6 +104,7 @@ final class SQLiteConnection {
 
         func int(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
         func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+        func isNull(_ i: Int32) -> Bool { sqlite3_column_type(handle, i) == SQLITE_NULL }
         func text(_ i: Int32) -> String {
             guard let p = sqlite3_column_text(handle, i) else { return "" }
             return String(cString: p)

@@ -48,6 +48,27 @@ struct StatePayloadTests {
         #expect(d["quality"] as? String == "out_of_range")
     }
 
+    @Test("a backlog message: one device, historical, its polls in order, each poll exactly a one-poll payload but device")
+    func batch() throws {
+        var later = sample
+        later.time += 60
+        let bytes = StatePayload.encodeBatch(device: "cold-room-1", polls: [(sample, 41), (later, 42)], site: "farm-17")
+        let json = try parseObject(bytes)
+        #expect(Set(json.keys) == ["device", "historical", "polls"])
+        #expect(json["device"] as? String == "cold-room-1")
+        #expect((json["historical"] as? NSNumber) == NSNumber(value: true))
+        let polls = try #require(json["polls"] as? [[String: Any]])
+        #expect(polls.count == 2)
+        #expect(polls.map { $0["key"] as? String } == ["farm-17/cold-room-1/41", "farm-17/cold-room-1/42"])
+        // Each element is the single-poll payload without "device", byte for byte.
+        let elements = [(sample, UInt64(41)), (later, UInt64(42))].map { s, seq in
+            String(decoding: StatePayload.encode(s, seq: seq, site: "farm-17"), as: UTF8.self)
+                .replacingOccurrences(of: #"{"device":"cold-room-1","#, with: "{")
+        }
+        #expect(String(decoding: bytes, as: UTF8.self)
+            == #"{"device":"cold-room-1","historical":true,"polls":["# + elements.joined(separator: ",") + "]}")
+    }
+
     @Test("the exact bytes: compact, keys in the documented order, readings in profile order")
     func exactBytes() {
         let s = DeviceSample(device: "d", time: 0.5, monotonic: 0, clockSynced: false,

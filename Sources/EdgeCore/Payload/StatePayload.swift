@@ -12,6 +12,40 @@ public enum StatePayload {
         var w = JSONWriter(reserve: 128 + 64 * sample.readings.count)
         w.beginObject()
         w.string("device", sample.device)
+        writePoll(sample, seq: seq, site: site, into: &w)
+        w.endObject()
+        return w.bytes
+    }
+
+    /// Several polls of one device in one message, oldest first, for a backlog that waited out an
+    /// outage (issue 9: a day of readings drains in minutes, not hours):
+    ///
+    /// ```json
+    /// {"device":"cold-room-1","historical":true,"polls":[
+    ///   {"seq":41,"key":"farm-17/cold-room-1/41","ts":"…","time":…,"clock_synced":true,"readings":{…}},
+    ///   {"seq":42,"key":"farm-17/cold-room-1/42",…}]}
+    /// ```
+    /// Each element carries exactly the members of a one-poll payload but `device`; its `key`
+    /// still names that poll alone, so a co-op that drops duplicates by key keeps working.
+    public static func encodeBatch(device: String, polls: [(sample: DeviceSample, seq: UInt64)], site: String) -> [UInt8] {
+        let readings = polls.reduce(0) { $0 + $1.sample.readings.count }
+        var w = JSONWriter(reserve: 64 + 96 * polls.count + 64 * readings)
+        w.beginObject()
+        w.string("device", device)
+        w.bool("historical", true)
+        w.beginArray("polls")
+        for p in polls {
+            w.beginObject(nil)
+            writePoll(p.sample, seq: p.seq, site: site, into: &w)
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
+    /// The members of one poll after `device`: seq, key, ts, time, clock_synced, readings.
+    private static func writePoll(_ sample: DeviceSample, seq: UInt64, site: String, into w: inout JSONWriter) {
         w.int("seq", seq)
         w.string("key", "\(site)/\(sample.device)/\(seq)")
         w.string("ts", Timestamp.iso8601(sample.time))
@@ -27,8 +61,6 @@ public enum StatePayload {
             w.endObject()
         }
         w.endObject()
-        w.endObject()
-        return w.bytes
     }
 
     /// Marks a stored payload as historical (it waited out an outage) by adding

@@ -127,11 +127,24 @@ final class Subscriber: Sendable {
         }
     }
 
-    /// Decoded JSON state messages of one device.
+    /// Decoded JSON state messages of one device, one per poll: a backlog message that carries
+    /// several polls (`"polls": [...]`) counts as each of them, with its `device` and `historical`.
     func states(device: String) -> [[String: Any]] {
-        messages.filter { $0.topic.hasSuffix("/\(device)/state") }.compactMap {
-            (try? JSONSerialization.jsonObject(with: Data($0.payload.utf8))) as? [String: Any]
+        messages.filter { $0.topic.hasSuffix("/\(device)/state") }.flatMap { m -> [[String: Any]] in
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(m.payload.utf8))) as? [String: Any] else { return [] }
+            guard let polls = object["polls"] as? [[String: Any]] else { return [object] }
+            return polls.map { p in
+                var one = p
+                one["device"] = object["device"]
+                one["historical"] = object["historical"]
+                return one
+            }
         }
+    }
+
+    /// How many state messages of `device` carried several polls (a backlog sent in batches).
+    func batchMessages(device: String) -> Int {
+        messages.filter { $0.topic.hasSuffix("/\(device)/state") && $0.payload.contains("\"polls\":[") }.count
     }
 }
 
