@@ -39,11 +39,13 @@ struct SweepTests {
     /// - weight: 0.17 false/ch-week, worst band ≤ 30 s sampling 0.35 [0.20, worst 0.28], recall 0.953
     ///   [0.950] (creep 0.89, stuck 0.87, night loss 0.95); the false ones are mostly alerts running on
     ///   past the end of a slide at fast sampling, split by a missed read;
-    /// - generic: 0.10 false/ch-week, worst band seasonal 0.33 (spike bursts near dawn and dusk at
-    ///   2–6 min sampling) [0.12, worst smooth 0.42: a slow wander re-crossing the day-over-day
-    ///   threshold], recall 0.837 [0.848] (flat registers changed by hand 0.45 [0.17]: a fault is hard
-    ///   to tell from a setting change; stepwise 0.64 [0.72]: a shift onto a plateau the series visits
-    ///   anyway waits until the series leaves its usual levels).
+    /// - generic: 0.043 false/ch-week, worst band seasonal 0.27 (a day sunnier than the last two) [0.067,
+    ///   worst smooth 0.21: a slow wander days later], recall 0.894 [0.910] (drift 0.83 [0.82]: a slow
+    ///   drift widens the levels counted as known; registers set by hand 0.76 [0.67]; stepwise 0.69
+    ///   [0.87]). Was 0.10 [0.12], worst 0.33 [0.42], recall 0.837 [0.848] before the grid step stopped
+    ///   growing per reading, spikes had to leave both neighbours, a level outside three days' levels
+    ///   raised by itself and TraceLab's hand-set registers stopped drawing faults of a hand change's
+    ///   size. Seed 7 (this test): 0.10 false/ch-week, worst band 0.33 (1 alert in 3 weeks), recall 0.930.
     /// soil_moisture meets them on this test's seed (0.08 false/ch-week, recall 1.0); on the full sweep
     /// 0.07 false/ch-week (worst band 0.13) [0.04, 0.16], recall 0.982 [0.982] (stuck 0.91).
     static let known: Set<ChannelKind> = [.coldRoom, .weight, .generic]

@@ -12,10 +12,11 @@
 /// of the difference is learned from its largest value in each slot over the last two days (the
 /// upper quartile / 1.15), left alone while the level is off (a fault does not teach it that faults
 /// are normal). The thresholds are the larger of `sigmas` usual sizes, `rangeShare` of yesterday's
-/// range of levels, `noiseSigmas` reading noises (from the last 63 reading-to-reading changes) and
-/// 3.5 resolution steps (the smallest change seen): a series that swings from day to day must change
-/// by a share of its own range, a noisy one by more than its noise, and a register changed by hand in
-/// steps by more than a few steps.
+/// range of levels (all of it until a day of differences is known), `noiseSigmas` reading noises
+/// (from the last 63 reading-to-reading changes) and 3.2 grid steps (the smallest move of the level,
+/// and at most the grid the values lie on, `ValueGrid`): a series that swings from day to day must
+/// change by a share of its own range, a noisy one by more than its noise, and a register changed by
+/// hand in steps by more than a few steps (a change of three steps scores 0, one of four raises).
 ///
 /// Promises: silent for the first day and until the usual size is known (24 slots, at most a day);
 /// a level that moves by the low threshold within a day scores above 0, by 1.3 times it scores 1.
@@ -44,9 +45,11 @@ struct DayOverDay: Sendable {
     private var yesterday = Double.nan
     private var yesterdayHigh = Double.nan
     private var resolution = Double.infinity
-    /// The smallest reading-to-reading change seen (slowly forgotten): the series' resolution step,
+    /// The smallest change of the level seen (slowly forgotten): the series' resolution step,
     /// or 0 while none is known.
-    var step: Double { resolution.isFinite ? resolution : 0 }
+    var step: Double { let r = min(resolution, grid.step); return r.isFinite ? r : 0 }
+    /// The grid the readings lie on (caps `step`: a register that never moved still shows its grid).
+    private var grid = ValueGrid()
     private(set) var range = Double.nan
     private var previous = Double.nan
     private var lastDifference = Double.nan
@@ -77,22 +80,38 @@ struct DayOverDay: Sendable {
         earlierAt = filledAt
     }
 
+    /// The factor the resolution grows by per slot of the day: about 2 per week (1 + ln 2 per week).
+    static func resolutionForgetting(slotLength: Double) -> Double { 1 + 0.693 * slotLength / (7 * 86_400) }
+
+    /// The smallest change worth a look on this series whatever its history: `noiseSigmas` reading
+    /// noises and 3.2 resolution steps.
+    var floor: Double { max(noiseSigmas * noise, stepFloor, 1e-9) }
+    /// 3.2 resolution steps: a change of three steps (a setting changed by hand) scores 0, one of four raises.
+    var stepFloor: Double { 3.2 * step }
+
     /// The reading-to-reading noise (a robust standard deviation of one reading).
     var noise: Double { changes.count >= 8 ? changes.quantile(0.75) / 1.15 / 2.0.squareRoot() : 0 }
 
     /// Feeds a plausible reading; returns the score in [0, 1].
     mutating func update(time: Double, x: Double) -> Double {
-        if previous.isFinite {
-            let step = abs(x - previous)
-            changes.push(step)
-            resolution = step > 0 ? min(resolution * 1.0005, step) : resolution * 1.0005
-        }
+        if previous.isFinite { changes.push(abs(x - previous)) }
+        grid.note(x)
         previous = x
         recent.push(x)
+        // The grid step is learned from the level's changes, not the readings': a glitch does not
+        // move the median, so a burst of spikes on a flat register does not teach it a coarse grid.
+        let move = abs(recent.median - level)
+        if move > 0 && recent.isFull { resolution = min(resolution, move) }
         level = recent.median
         let index = Int((time / slotLength).rounded(.down)) % slots
         let s = index < 0 ? index + slots : index
-        if s != slot { closeSlot(next: s, time: time) }
+        if s != slot {
+            // The grid step is a property of the register: forgotten over days (it doubles in a week
+            // without a change that small), not per reading, so a register that sits still for days
+            // (a setting) keeps it and a rare odd small change does not pin it forever.
+            if slot >= 0 && resolution.isFinite { resolution *= Self.resolutionForgetting(slotLength: slotLength) }
+            closeSlot(next: s, time: time)
+        }
         slotSum += level
         slotCount += 1
         guard yesterday.isFinite else { difference = 0; deviating = false; return 0 }
@@ -102,8 +121,11 @@ struct DayOverDay: Sendable {
         slotLargest = slotLargest.isFinite ? max(slotLargest, abs(difference)) : abs(difference)
         guard spread.count >= min(slots, 24) else { return 0 }
         let usual = spread.quantile(0.75) / 1.15
-        let steps = resolution.isFinite ? 3.5 * resolution : 0
-        let lo = max(sigmas * usual, rangeShare * range, noiseSigmas * noise, steps, 1e-9)
+        // Less than a day of differences says little about a series that wanders over days (a few
+        // hours of a slow wander are one sample): until then the change must also exceed what the
+        // series did within the last day (its whole range, not half of it).
+        let share = spread.count >= slots ? rangeShare : max(rangeShare, 1)
+        let lo = max(sigmas * usual, share * range, floor)
         threshold = lo
         let a = abs(difference)
         deviating = a > 0.5 * lo

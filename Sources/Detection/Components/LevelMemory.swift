@@ -16,6 +16,10 @@ struct LevelMemory: Sendable {
     private var high: [Double]
     private var current = 0
     private var currentEnd = -Double.infinity
+    /// The lowest and highest level of every bucket but the current one (recomputed when a bucket
+    /// begins: they cannot change in between). +∞ / −∞ while nothing is remembered.
+    private(set) var envelopeLow = Double.infinity
+    private(set) var envelopeHigh = -Double.infinity
 
     init(memory: Double, sampleInterval: Double) {
         bucketLength = max(memory / Double(Self.buckets), sampleInterval)
@@ -31,9 +35,18 @@ struct LevelMemory: Sendable {
             low[current] = .infinity
             high[current] = -.infinity
             currentEnd = ((time / bucketLength).rounded(.down) + 1) * bucketLength
+            envelopeLow = low.min() ?? .infinity
+            envelopeHigh = high.max() ?? -.infinity
         }
         low[current] = min(low[current], level)
         high[current] = max(high[current], level)
+    }
+
+    /// How far `level` lies outside the levels of the earlier buckets (0 inside; +∞ when none are
+    /// remembered), and the width of those levels.
+    func outside(_ level: Double) -> (distance: Double, width: Double) {
+        guard envelopeLow <= envelopeHigh else { return (.infinity, 0) }
+        return (max(0, level - envelopeHigh, envelopeLow - level), envelopeHigh - envelopeLow)
     }
 
     /// True if `level` is beyond every earlier bucket's levels by more than `margin` (upwards for

@@ -168,11 +168,14 @@ public struct DetectorConfig: Sendable, Codable, Hashable {
             // series itself and counted in readings. The level (median of 5 readings) is compared with
             // the same time yesterday (whatever repeats daily cancels; a level the series holds is not
             // news), against 4.5 times how far that difference usually goes in a slot of the day, half
-            // of yesterday's range, three noises and 3.5 resolution steps (`DayOverDay`), and raised
-            // only on a level not held normally in the last three days (a known plateau at a new hour
-            // is not news); two readings within ten that jump out of the last 128 readings' 3rd–97th
-            // percentile band by half its width (and six noises and 2.5 resolution steps) and come
-            // straight back are a burst of glitches (`SpikeBurst`).
+            // of yesterday's range (all of it while less than a day of differences is known), three
+            // noises and 3.2 grid steps (`DayOverDay`), and raised only on a level not held normally in
+            // the last three days, nor within 3.2 grid steps of one (a known plateau at a new hour, a
+            // setting walked by hand, is not news); a level outside all of those by half their span
+            // raises by itself. Two readings within ten that jump out of the last 128 readings'
+            // 3rd–97th percentile band by half its width (and six noises, no more than its tails show,
+            // and 2.5 grid steps), away from both neighbours, and come straight back are a burst of
+            // glitches (`SpikeBurst`).
             // The clear delay is 5 readings (at most 6 h), and after a clear nothing raises for 30
             // readings (at most 12 h), so one episode is one raise. `stuck` is off (many quantities are
             // legitimately flat); the baseline `level`, `drift` and `spike` detectors can be switched on.

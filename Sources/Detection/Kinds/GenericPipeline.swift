@@ -14,6 +14,8 @@ struct GenericPipeline: Sendable {
     /// The levels held normally in the last three days (the novelty gate of `change`'s raises).
     var seen: LevelMemory?
     var burst: SpikeBurst?
+    /// `noveltyShare` of the settings: how far outside the levels held in three days a level raises by itself.
+    let noveltyShare: Double
     var spike: SpikeDetector?
     var level: LevelDeviation?
     var memory: LevelMemory?
@@ -27,6 +29,7 @@ struct GenericPipeline: Sendable {
                        rangeShare: $0.rangeShare, noiseSigmas: $0.noiseSigmas)
         }
         seen = config.dayOverDay.map { _ in LevelMemory(memory: 3 * 86_400, sampleInterval: config.sampleInterval) }
+        noveltyShare = config.dayOverDay?.noveltyShare ?? 0
         burst = config.dayOverDay.map {
             SpikeBurst(count: $0.spikeCount, within: $0.spikeWithin, rangeShare: $0.spikeRangeShare, noiseSigmas: $0.spikeNoiseSigmas)
         }
@@ -47,12 +50,19 @@ struct GenericPipeline: Sendable {
             // A new raise only on a level not held normally lately; the levels of alerts are not
             // remembered (a fault does not teach the gate that its level is normal).
             let level = change!.level
-            if s > 0 && !alerting {
-                if !seen!.isNovel(level, direction: change!.difference, margin: 0.1 * change!.threshold) { s = 0 }
-            } else if s == 0 && !alerting {
-                seen!.note(time: time, level: level)
+            let changed = s > 0
+            // Within a few grid steps of a level held lately is not news either: a register set by
+            // hand walks by a few steps at a time, and two walks within a day add up.
+            if changed && !alerting
+                && !seen!.isNovel(level, direction: change!.difference, margin: max(0.1 * change!.threshold, change!.stepFloor)) {
+                s = 0
             }
-            best.offer(s, .deviation)
+            // A level outside all those held normally in three days, by a share of their span.
+            let (outside, width) = seen!.outside(level)
+            let margin = max(noveltyShare * width, change!.floor)
+            let novel = change!.threshold > 0 && outside.isFinite ? ramp(outside, margin, 1.3 * margin) : 0
+            if !changed && !alerting && novel == 0 { seen!.note(time: time, level: level) }
+            best.offer(max(s, novel), .deviation)
         }
         if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
         if level != nil {

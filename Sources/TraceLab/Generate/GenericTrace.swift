@@ -6,8 +6,10 @@ import Darwin
 #endif
 
 /// A week of a series of one of `GenericPhysics.Origin`'s shapes, sampled every 5 s to 1 h. Faults
-/// are sized on the series' own range (1st to 99th percentile of its healthy readings), so each is
-/// detectable in principle whatever the unit: a level shift to 1–2 ranges away (held 3–24 h or to the
+/// are sized on the series' own range (1st to 99th percentile of its healthy readings, and for a
+/// register set by hand at least one step more than the largest hand change, 3 steps: a smaller fault
+/// is a hand change, which no detector can tell from one), so each is detectable in principle whatever
+/// the unit: a level shift to 1–2 ranges away (held 3–24 h or to the
 /// end), a burst of single-reading spikes 1.5–3 ranges tall, a drift that walks 1–2 ranges away over
 /// 2–24 h (at least 20 readings) and stays until the sensor is replaced. No fault starts before the
 /// series has had 30 h and 50 readings.
@@ -76,7 +78,11 @@ enum GenericTrace {
                                   physics: .generic(p), truth: truth)
         trace.values = [Double?](repeating: nil, count: n)
         let clean = readings(truth, sensor: sensor, rng: &rng).compactMap { $0 }.sorted()
-        let range = max(clean[clean.count * 99 / 100] - clean[clean.count / 100], 6 * noise, 0.01 * abs(p.level) + 2 * quantum, 0.05)
+        // A register set by hand moves by up to three of its steps at a time: a fault of that size is
+        // a hand change, which no detector can tell from one. Its faults start a step beyond that.
+        let largestNormalStep = p.origin == .flat ? 4 * p.swing : 0
+        let range = max(clean[clean.count * 99 / 100] - clean[clean.count / 100], 6 * noise, 0.01 * abs(p.level) + 2 * quantum, 0.05,
+                        largestNormalStep)
         var plan = FaultPlan(length: length, earliest: 50 * dt)
         var spikesAt: Double? = nil
         for fault in faults {
