@@ -93,7 +93,8 @@ public enum CoopEdgeAgent {
                            username: site.broker.username, password: password, tls: site.broker.tls,
                            caFile: site.broker.caFile, certFile: site.broker.certFile, keyFile: site.broker.keyFile,
                            keepAliveSeconds: site.broker.keepAliveSeconds, will: Publisher.will(for: site),
-                           maxInflight: site.broker.maxInflight)
+                           maxInflight: site.broker.maxInflight,
+                           protocolVersion: site.broker.protocolVersion == .v311 ? .v311 : .v5)
     }
 }
 

@@ -23,6 +23,13 @@ public import ServiceLifecycle
 /// device, so a day's backlog drains in minutes. Readings polled after the broker came back go
 /// ahead of that backlog (their own cursor), and alerts ahead of both, so a long drain starves
 /// neither.
+///
+/// Under MQTT 5 a PUBACK carries a reason code, and one of 0x80 or above (0x87 not authorized: the
+/// co-op's ACL) means the broker did not take the message: its row stays, the lane's cursor
+/// rewinds to it, and the lane is held back 1, 2, 4 … 30 s before it is handed out again; the
+/// refusal is counted per reason (in the outbox, for `status`) and logged once per reason per
+/// episode. An episode ends when the broker accepts the refused row again (or a whole round of the
+/// lane goes through without a refusal). Reconnecting is the MQTT client's job (jittered backoff).
 public actor Publisher: Service {
     public enum Signal: Sendable { case newData, tick, mqtt(MQTTEvent) }
 
@@ -42,14 +49,13 @@ public actor Publisher: Service {
 
     private var connected = false
     private var connectedSince = ContinuousClock.now
-    private var disconnectedSince: ContinuousClock.Instant? = ContinuousClock.now
     private var cursor: [Lane: Int64] = [.alerts: 0, .readings: 0]
     /// While a backlog drains: the newest reading id it holds. Readings after it are live and are
     /// read from `liveCursor`, ahead of the backlog.
     private var backlogThrough: Int64?
     private var liveCursor: Int64 = 0
     /// Sent-at on the monotonic clock: an NTP step must not make everything look stale.
-    private var inflight: [Int32: (ids: [Int64], lane: Lane, sent: ContinuousClock.Instant)] = [:]
+    private var inflight: [Int32: (ids: [Int64], lane: Lane, sent: ContinuousClock.Instant, topic: String)] = [:]
     /// The reading ids in `inflight`: a cursor only passes ids that went out, and reads skip these.
     private var inflightReadings: Set<Int64> = []
     /// Most polls in one backlog message, and most readings (a message stays well under 256 KiB).
@@ -58,11 +64,17 @@ public actor Publisher: Service {
     /// Rows of a backlog read from the outbox at a time.
     static let backlogRead = 2000
     private var rejectedTotal = 0
+    /// Lanes the broker refuses (MQTT 5 PUBACK ≥ 0x80), each in its refusal episode.
+    private var refusing: [Lane: Refusal] = [:]
+    /// Refusals per reason code not yet added to the outbox's counters.
+    private var unsavedRefusals: [Int32: Int] = [:]
+    private var refusedTotal = 0
     private var acked: [Int64] = []
     /// An alert is among `acked`: its row is deleted at once rather than with the next commit, so a
     /// kill cannot make the broker see an alert twice (readings may come twice; the key drops them).
     private var ackedAlert = false
-    private var lastFailure: String?
+    /// Why the broker could not be reached, each logged once per outage.
+    private var loggedFailures: Set<String> = []
     /// The last libmosquitto warning logged while connected (each distinct one is logged once in a row).
     private var lastProblem: String?
     private var sentTotal = 0
@@ -89,6 +101,10 @@ public actor Publisher: Service {
     }
 
     public func run() async throws {
+        if site.broker.protocolVersion == .v311 {
+            logger.warning("MQTT 3.1.1 selected: a broker cannot refuse a message under 3.1.1, and mosquitto acknowledges one its ACL denies, so such readings are deleted as delivered; use MQTT 5 unless the broker cannot speak it",
+                           metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
+        }
         try await client.start()
         let events = client.events
         let continuation = signalContinuation
@@ -113,12 +129,12 @@ public actor Publisher: Service {
         await finish()
     }
 
-    /// Logs why the broker cannot be reached, once per distinct reason in a row.
+    /// Logs why the broker cannot be reached, once per distinct reason per outage (a TLS failure
+    /// reports OpenSSL's reason and libmosquitto's, alternately, at every attempt).
     private func reportUnreachable(_ reason: String) {
-        guard reason != lastFailure else { return }
+        guard loggedFailures.count < 16, loggedFailures.insert(reason).inserted else { return }
         logger.warning("broker unreachable; buffering in the outbox",
                        metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "reason": "\(reason)"])
-        lastFailure = reason
     }
 
     private var shuttingDown = false
@@ -129,24 +145,19 @@ public actor Publisher: Service {
         case .mqtt(.connected):
             connected = true
             connectedSince = .now
-            disconnectedSince = nil
-            lastFailure = nil
-            logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)"])
+            loggedFailures.removeAll()
+            logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "mqtt": "\(site.broker.protocolVersion.rawValue)"])
             _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
             await markBacklog()
         case .mqtt(.connectFailed(_, let reason)):
             reportUnreachable(reason)
-            if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
-        case .mqtt(.disconnected(let code, let expected)):
+        case .mqtt(.disconnected(_, let expected)):
+            // Only a connection the broker had accepted ends this way; a failed attempt (TLS
+            // verification, a refused client certificate) arrives as connectFailed.
             if connected && !expected {
                 logger.warning("lost the broker; buffering in the outbox", metadata: ["inflight": "\(inflight.count)"])
-            } else if !connected && !expected {
-                // Dropped before the broker accepted us: a handshake that failed after the TCP connect
-                // (TLS verification, a refused client certificate) arrives this way, not as connectFailed.
-                reportUnreachable(MQTTClient.describe(code, tls: site.broker.tls))
             }
-            if connected || disconnectedSince == nil { disconnectedSince = .now }
             connected = false
         case .mqtt(.problem(let message)):
             if connected {
@@ -158,12 +169,14 @@ public actor Publisher: Service {
                 let tlsTrouble = message.contains("SSL") || message.contains("TLS") || message.contains("certificate")
                 reportUnreachable(site.broker.tls && tlsTrouble ? message + MQTTClient.tlsHint : message)
             }
+        case .mqtt(.reconnecting(let wait)):
+            logger.debug("next connection attempt", metadata: ["in_ms": "\(Self.milliseconds(wait))"])
         case .mqtt(.acknowledged):
             _ = takeAcknowledged()
         case .tick:
             rewindStale()
-            await reviveDeadNetworkThread()
-            await retryFirstConnection()
+            resumeRefusedLanes()
+            await saveRefusals()
         case .newData:
             exhausted = false
         }
@@ -173,45 +186,128 @@ public actor Publisher: Service {
         await fillWindow()
     }
 
-    /// libmosquitto's network thread ends by itself on errors it deems fatal (a TLS failure, a
-    /// protocol error) and then never reconnects. If the link has been down longer than its
-    /// longest backoff allows, stop that thread and take over reconnecting.
-    private func reviveDeadNetworkThread() async {
-        guard !connected, let since = disconnectedSince, since.duration(to: .now) > .seconds(90),
-              await client.networkThreadRunning else { return }
-        logger.warning("no reconnection for 90 s; restarting the MQTT network thread")
-        await client.resetNetworkThread()
-        disconnectedSince = .now
-        nextAttempt = .now
-        attemptDelay = .seconds(1)
-    }
-
-    private var nextAttempt = ContinuousClock.now
-    private var attemptDelay: Duration = .seconds(1)
-
-    /// Until a first connection succeeded, libmosquitto does not retry by itself: retry here with
-    /// exponential backoff from one second up to thirty.
-    private func retryFirstConnection() async {
-        guard !connected, !(await client.networkThreadRunning), ContinuousClock.now >= nextAttempt else { return }
-        nextAttempt = ContinuousClock.now.advanced(by: attemptDelay)
-        attemptDelay = min(attemptDelay * 2, .seconds(30))
-        do { try await client.retryConnect() } catch { logger.error("cannot connect to the broker", metadata: ["error": "\(error)"]) }
-    }
-
-    /// Moves the messages the broker acknowledged from `inflight` to `acked`. Returns the ids of
-    /// acknowledgements for messages not in flight (the status messages).
+    /// Moves the messages the broker accepted from `inflight` to `acked`; a refused one (reason
+    /// ≥ 0x80) stays in the outbox and holds its lane back. Returns the ids of acknowledgements for
+    /// messages not in flight (the status messages).
     private func takeAcknowledged() -> [Int32] {
         var others: [Int32] = []
-        for mid in client.takeAcknowledged() {
-            if let entry = inflight.removeValue(forKey: mid) {
+        for ack in client.takeAcknowledged() {
+            guard let entry = inflight.removeValue(forKey: ack.mid) else {
+                others.append(ack.mid)
+                continue
+            }
+            if entry.lane == .readings { inflightReadings.subtract(entry.ids) }
+            if ack.accepted {
                 acked.append(contentsOf: entry.ids)
-                if entry.lane == .alerts { ackedAlert = true } else { inflightReadings.subtract(entry.ids) }
+                if entry.lane == .alerts { ackedAlert = true }
                 ackedTotal += entry.ids.count
+                if var r = refusing[entry.lane] {
+                    r.acceptedThisRound = true
+                    if entry.ids.contains(r.blockedAt) { endEpisode(entry.lane, r) } else { refusing[entry.lane] = r }
+                }
             } else {
-                others.append(mid)
+                refused(entry.ids.min() ?? 0, lane: entry.lane, topic: entry.topic, reason: ack.reason)
             }
         }
         return others
+    }
+
+    /// A refusal episode of one lane.
+    struct Refusal {
+        /// 1, 2, 4 … 30 s between rounds (no jitter: one board, one broker decision).
+        var backoff = Backoff(base: .seconds(1), cap: .seconds(30), jitter: false)
+        /// Held back until then; nil once handed out again (a new round).
+        var resumeAt: ContinuousClock.Instant?
+        /// The oldest row refused in the latest round: its acceptance ends the episode.
+        var blockedAt: Int64 = .max
+        /// Reason codes logged in this episode (each once, even when two alternate).
+        var logged: Set<Int32> = []
+        var refusedThisRound = false
+        var acceptedThisRound = false
+        var count = 0
+    }
+
+    /// The broker did not take row `id` (PUBACK reason ≥ 0x80): keep it, count it, log the reason
+    /// once per episode, rewind the lane to it and hold the lane back for the next backoff step
+    /// (one step per round, however many of the round's messages come back refused).
+    private func refused(_ id: Int64, lane: Lane, topic: String, reason: Int32) {
+        refusedTotal += 1
+        unsavedRefusals[reason, default: 0] += 1
+        var r = refusing[lane] ?? Refusal()
+        r.count += 1
+        r.refusedThisRound = true
+        if lane == .readings, let end = backlogThrough, id > end { liveCursor = min(liveCursor, id - 1) }
+        else { cursor[lane] = min(cursor[lane] ?? 0, id - 1) }
+        if r.resumeAt == nil {
+            let wait = r.backoff.next()
+            r.resumeAt = ContinuousClock.now.advanced(by: wait)
+            r.blockedAt = id
+        } else {
+            r.blockedAt = min(r.blockedAt, id)
+        }
+        if r.logged.insert(reason).inserted {
+            logger.error("the broker refuses \(topic): \(Self.refusalName(reason))\(Self.refusalHint(reason)); kept in the outbox and retried (backoff up to 30 s)",
+                         metadata: ["lane": "\(lane)", "reason": "\(MQTTClient.hex(reason))"])
+        }
+        refusing[lane] = r
+    }
+
+    private func endEpisode(_ lane: Lane, _ r: Refusal) {
+        refusing[lane] = nil
+        exhausted = false
+        logger.notice("the broker accepts the \(lane) lane again", metadata: ["refusals": "\(r.count)"])
+    }
+
+    /// Hands held-back lanes out again once their wait is over; ends an episode whose lane went a
+    /// whole round without a refusal (its refused rows may have been dropped by retention).
+    private func resumeRefusedLanes() {
+        let now = ContinuousClock.now
+        for (lane, var r) in refusing {
+            if let at = r.resumeAt {
+                guard now >= at else { continue }
+                r.resumeAt = nil
+                r.refusedThisRound = false
+                r.acceptedThisRound = false
+                refusing[lane] = r
+                exhausted = false
+            } else if r.acceptedThisRound && !r.refusedThisRound && !inflight.values.contains(where: { $0.lane == lane }) {
+                endEpisode(lane, r)
+            }
+        }
+    }
+
+    /// Adds the refusals counted since the last call to the outbox's counters (for `status`).
+    private func saveRefusals() async {
+        guard !unsavedRefusals.isEmpty else { return }
+        let counts = unsavedRefusals
+        unsavedRefusals.removeAll()
+        do { try await outbox.countRefusals(counts, at: Date().timeIntervalSince1970) }
+        catch {
+            for (reason, n) in counts { unsavedRefusals[reason, default: 0] += n }
+            logger.debug("could not count refusals yet", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// "not authorized (0x87)": a PUBACK reason code as the log and `status` show it.
+    public static func refusalName(_ reason: Int32) -> String {
+        "\(MQTTClient.reasonName(reason)) (\(MQTTClient.hex(reason)))"
+    }
+
+    /// What to check, for the reasons a co-op's broker gives in practice.
+    static func refusalHint(_ reason: Int32) -> String {
+        switch reason {
+        case 0x87: return " — check the co-op's ACL for this farm's topics"
+        case 0x97: return " — the broker's quota for this client is used up"
+        case 0x95: return " — the message is larger than the broker's maximum packet size"
+        case 0x90: return " — the broker does not accept this topic name: check topic_prefix"
+        case 0x99: return " — the broker does not accept this payload"
+        default: return ""
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> Int64 {
+        let (s, atto) = d.components
+        return s * 1000 + atto / 1_000_000_000_000_000
     }
 
     private func isTick(_ s: Signal) -> Bool {
@@ -253,8 +349,13 @@ public actor Publisher: Service {
         guard connected, inflight.count <= maxInflight / 2 else { return }
         while inflight.count < maxInflight && !exhausted {
             let room = maxInflight - inflight.count
-            let alerts: [StoredMessage]
-            do { alerts = try await outbox.pending(lane: .alerts, after: cursor[.alerts] ?? 0, limit: room) } catch {
+            // A lane the broker refuses is held back (`refusing`); the other one still goes.
+            var alerts: [StoredMessage] = []
+            do {
+                if refusing[.alerts]?.resumeAt == nil {
+                    alerts = try await outbox.pending(lane: .alerts, after: cursor[.alerts] ?? 0, limit: room)
+                }
+            } catch {
                 logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
                 return
             }
@@ -265,6 +366,10 @@ public actor Publisher: Service {
                 continue
             }
             var progressed = false
+            if refusing[.readings]?.resumeAt != nil {
+                exhausted = true
+                return
+            }
             if backlogThrough != nil {
                 guard let n = await sendReadings(live: true, room: room) else { return }
                 progressed = n > 0
@@ -357,7 +462,7 @@ public actor Publisher: Service {
         for (m, result) in zip(messages, results) {
             switch result {
             case .success(let mid):
-                inflight[mid] = (m.ids, lane, sentAt)
+                inflight[mid] = (m.ids, lane, sentAt, m.message.topic)
                 if lane == .readings { inflightReadings.formUnion(m.ids) }
                 handled.append(contentsOf: m.ids)
                 sentTotal += m.ids.count
@@ -422,8 +527,10 @@ public actor Publisher: Service {
             }
         }
         await flushAcks()
+        await saveRefusals()
         await client.disconnect()
-        logger.info("publisher stopped", metadata: ["sent": "\(sentTotal)", "acknowledged": "\(ackedTotal)", "unacknowledged": "\(inflight.count)"])
+        logger.info("publisher stopped", metadata: ["sent": "\(sentTotal)", "acknowledged": "\(ackedTotal)", "refused": "\(refusedTotal)",
+                                                    "unacknowledged": "\(inflight.count)"])
     }
 }
 

@@ -4,7 +4,7 @@ extension ConfigLoader {
     static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts", "spoilage"]
     static let spoilageKeys = ["channel", "commodity", "room", "safe", "budget_degree_hours", "reference", "shelf_life_hours", "q10", "alert_at"]
     static let detectorKinds = ["cold_room", "soil_moisture", "weight", "generic", "off"]
-    static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight"]
+    static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight", "protocol"]
     static let storageKeys = ["path", "max_size_mb", "max_age_days", "durability", "commit_delay"]
     static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms", "late_reply_guard_ms"]
     static let tcpKeys = ["host", "port"]
@@ -400,6 +400,7 @@ extension ConfigLoader {
         b.keyFile = f.string("key_file")
         if let k = f.duration("keepalive") { b.keepAliveSeconds = max(5, min(65_535, Int(k))) }
         if let m = f.int("max_inflight", range: 1...10_000) { b.maxInflight = m }
+        if let v = f.choice("protocol", BrokerConfig.MQTTVersion.self) { b.protocolVersion = v }
         return b
     }
 

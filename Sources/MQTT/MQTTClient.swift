@@ -18,6 +18,12 @@ public struct MQTTOptions: Sendable {
             self.retain = retain
         }
     }
+    /// The MQTT version spoken. Under 3.1.1 a broker cannot refuse a QoS 1 message: mosquitto
+    /// acknowledges a PUBLISH its ACL denies, so a refused message looks delivered (FIELD-NOTES.md).
+    public enum ProtocolVersion: String, Sendable, CaseIterable {
+        case v5 = "5"
+        case v311 = "3.1.1"
+    }
     public var host: String
     public var port: Int
     public var clientID: String
@@ -29,13 +35,17 @@ public struct MQTTOptions: Sendable {
     public var keyFile: String?
     public var keepAliveSeconds: Int
     public var will: Will?
-    /// Unacknowledged QoS 1 messages libmosquitto may have on the wire at once.
+    /// Unacknowledged QoS 1 messages libmosquitto may have on the wire at once (lowered further by
+    /// the broker's Receive Maximum, which libmosquitto reads from the CONNACK).
     public var maxInflight: Int
-    public var reconnectDelay: (min: Int, max: Int)
+    public var protocolVersion: ProtocolVersion
+    /// The waits between connection attempts (full jitter; reset once a connection has lasted).
+    public var reconnectBackoff: Backoff
 
     public init(host: String, port: Int, clientID: String, username: String? = nil, password: String? = nil,
                 tls: Bool = false, caFile: String? = nil, certFile: String? = nil, keyFile: String? = nil,
-                keepAliveSeconds: Int = 30, will: Will? = nil, maxInflight: Int = 100, reconnectDelay: (min: Int, max: Int) = (1, 30)) {
+                keepAliveSeconds: Int = 30, will: Will? = nil, maxInflight: Int = 100,
+                protocolVersion: ProtocolVersion = .v5, reconnectBackoff: Backoff = Backoff()) {
         self.host = host
         self.port = port
         self.clientID = clientID
@@ -48,7 +58,8 @@ public struct MQTTOptions: Sendable {
         self.keepAliveSeconds = keepAliveSeconds
         self.will = will
         self.maxInflight = maxInflight
-        self.reconnectDelay = reconnectDelay
+        self.protocolVersion = protocolVersion
+        self.reconnectBackoff = reconnectBackoff
     }
 }
 
@@ -69,6 +80,33 @@ extension MQTTClient {
     public static let tlsHint = " — if it never connects: check that ca_file is the CA that signed the broker's certificate,"
         + " that the broker's name or IP in the url is the one in its certificate, that the broker accepts this board's"
         + " cert_file, and that the board's clock is set (without NTP sync or an RTC it thinks certificates are not yet valid)"
+
+    /// The MQTT 5 name of a reason code, in lower case ("not authorized"). Wraps `mosquitto_reason_string`.
+    public static func reasonName(_ code: Int32) -> String {
+        let text = String(cString: mosquitto_reason_string(code))
+        guard let first = text.first else { return "reason \(code)" }
+        return first.lowercased() + text.dropFirst()
+    }
+
+    /// A reason code as the MQTT 5 specification writes it: `0x87`.
+    public static func hex(_ code: Int32) -> String {
+        let digits = String(code, radix: 16, uppercase: true)
+        return "0x" + (digits.count < 2 ? "0" + digits : digits)
+    }
+
+    /// Why the broker refused the connection (its CONNACK), and what to do about it.
+    static func connackReason(_ code: Int32, version: MQTTOptions.ProtocolVersion) -> String {
+        switch version {
+        case .v311:
+            return String(cString: mosquitto_connack_string(code))
+        case .v5:
+            // libmosquitto turns a 3.1.1 broker's "unacceptable protocol version" into 0x84.
+            if code == 0x84 {
+                return reasonName(code) + " — this broker does not speak MQTT 5: set protocol: \"3.1.1\" under broker in the site file"
+            }
+            return reasonName(code) + " (\(hex(code)))"
+        }
+    }
 }
 
 public enum MQTTEvent: Sendable, Equatable {
@@ -78,13 +116,29 @@ public enum MQTTEvent: Sendable, Equatable {
     case connectFailed(code: Int32, reason: String)
     /// The connection was lost (`expected` after our own `disconnect`).
     case disconnected(code: Int32, expected: Bool)
-    /// The broker acknowledged (PUBACK) QoS 1 messages: `takeAcknowledged()` returns their ids.
+    /// The network thread waits this long (jittered backoff) before its next connection attempt.
+    case reconnecting(after: Duration)
+    /// The broker acknowledged (PUBACK) QoS 1 messages: `takeAcknowledged()` returns them.
     /// One event stands for every acknowledgement that arrives until they are taken, so a stream of
     /// PUBACKs wakes the consumer once per batch, not once per message.
     case acknowledged
     /// libmosquitto logged an error or a warning. A TLS handshake that fails on the network thread
     /// reaches us only this way (OpenSSL's reason, e.g. "certificate verify failed").
     case problem(message: String)
+}
+
+/// A broker's PUBACK for one QoS 1 message.
+public struct Acknowledgement: Sendable, Equatable {
+    public var mid: Int32
+    /// The MQTT 5 reason code: 0 success, 0x10 no matching subscribers, 0x87 not authorized, 0x97
+    /// quota exceeded, … Always 0 under MQTT 3.1.1, where a broker has no way to say no.
+    public var reason: Int32
+    public init(mid: Int32, reason: Int32) {
+        self.mid = mid
+        self.reason = reason
+    }
+    /// The broker took the message (reason below 0x80; 0x10 "no matching subscribers" included).
+    public var accepted: Bool { reason < 0x80 }
 }
 
 /// One message for `MQTTClient.publish(_:)`.
@@ -101,24 +155,86 @@ public struct OutgoingMessage: Sendable {
     }
 }
 
-/// Receives callbacks from libmosquitto's loop thread; it only copies data out and yields.
+/// Receives callbacks from libmosquitto (on the network thread); it only copies data out and yields.
+/// It also decides, once per connection attempt, which event reports how the attempt ended: a
+/// callback when libmosquitto calls one, otherwise the network thread (a failed TLS handshake ends
+/// an attempt with no callback at all).
 final class EventSink: Sendable {
     let continuation: AsyncStream<MQTTEvent>.Continuation
-    /// Acknowledged message ids not yet taken.
-    let acknowledged = Mutex<[Int32]>([])
-    init(_ continuation: AsyncStream<MQTTEvent>.Continuation) { self.continuation = continuation }
+    /// Acknowledgements not yet taken.
+    let acknowledged = Mutex<[Acknowledgement]>([])
+    let version: MQTTOptions.ProtocolVersion
+    let tls: Bool
 
-    func acknowledge(_ mid: Int32) {
-        let first = acknowledged.withLock { ids in
-            ids.append(mid)
-            return ids.count == 1
+    private struct Attempt {
+        /// The broker accepted this connection and no loss has been reported yet.
+        var accepted = false
+        var acceptedAt: ContinuousClock.Instant? = nil
+        /// How this attempt ended (or failed) has been reported.
+        var reported = false
+    }
+    private let attempt = Mutex(Attempt())
+
+    init(_ continuation: AsyncStream<MQTTEvent>.Continuation, version: MQTTOptions.ProtocolVersion, tls: Bool) {
+        self.continuation = continuation
+        self.version = version
+        self.tls = tls
+    }
+
+    func acknowledge(_ mid: Int32, reason: Int32) {
+        let first = acknowledged.withLock { acks in
+            acks.append(Acknowledgement(mid: mid, reason: reason))
+            return acks.count == 1
         }
         if first { continuation.yield(.acknowledged) }
     }
+
+    func beginAttempt() { attempt.withLock { $0 = Attempt() } }
+
+    var isAccepted: Bool { attempt.withLock { $0.accepted } }
+
+    /// CONNACK (`on_connect_v5`).
+    func connack(_ code: Int32) {
+        if code == 0 {
+            attempt.withLock { $0.accepted = true; $0.acceptedAt = .now; $0.reported = false }
+            continuation.yield(.connected)
+        } else {
+            attempt.withLock { $0.reported = true }
+            continuation.yield(.connectFailed(code: code, reason: MQTTClient.connackReason(code, version: version)))
+        }
+    }
+
+    /// The connection closed (`on_disconnect_v5`), or the network thread saw the attempt end with
+    /// `code` (a `MOSQ_ERR_*`; `error` is errno as it was then). Reports it unless already reported.
+    /// Returns how long the broker had accepted the connection, if it had.
+    @discardableResult
+    func ended(_ code: Int32, errno error: Int32) -> Duration? {
+        let (wasAccepted, since, report) = attempt.withLock { a in
+            defer { a.accepted = false; a.reported = true }
+            return (a.accepted, a.acceptedAt, !a.reported)
+        }
+        let lasted = since.map { $0.duration(to: .now) }
+        guard report else { return lasted }
+        if wasAccepted {
+            continuation.yield(.disconnected(code: code, expected: code == 0))
+        } else {
+            let reason = code == MOSQ_ERR_ERRNO.rawValue && error != 0
+                ? String(cString: strerror(error)) : MQTTClient.describe(code, tls: tls)
+            continuation.yield(.connectFailed(code: code, reason: reason))
+        }
+        return lasted
+    }
 }
 
-/// One MQTT connection through libmosquitto, driven by its own network thread
-/// (`mosquitto_loop_start`), which also reconnects with exponential backoff.
+/// One MQTT connection through libmosquitto, driven by a network thread of our own that runs
+/// `mosquitto_loop` and reconnects with jittered exponential backoff (`MQTTOptions.reconnectBackoff`).
+///
+/// Why not `mosquitto_loop_start`: its thread reconnects by itself with a backoff that has no
+/// jitter (a co-op's farms all come back in the same second after a broker restart), does not
+/// retry a first connection that failed at once, and stops for good on errors it deems fatal (a
+/// TLS failure, a protocol error, a refused CONNACK), after which nothing reconnected for ~90 s.
+/// Our thread (`mosquitto_threaded_set`) treats every failure alike: report it, wait
+/// random(0, min(30 s, 1 s·2ⁿ)), try again, until `disconnect()`.
 ///
 /// libmosquitto keeps unacknowledged QoS 1 messages in memory only and resends them after a
 /// reconnect; the caller keeps the durable copy (the outbox) and bounds what it hands over.
@@ -131,10 +247,6 @@ public actor MQTTClient {
     private let options: MQTTOptions
     private var handle: MosquittoHandle?
     private var mosq: OpaquePointer? { handle?.raw }
-    private var loopRunning: Bool {
-        get { handle?.loopRunning ?? false }
-        set { handle?.loopRunning = newValue }
-    }
 
     private static let initOnce: Void = { mosquitto_lib_init(); return () }()
 
@@ -142,46 +254,50 @@ public actor MQTTClient {
         self.options = options
         let (stream, continuation) = AsyncStream.makeStream(of: MQTTEvent.self, bufferingPolicy: .unbounded)
         self.events = stream
-        self.sink = EventSink(continuation)
+        self.sink = EventSink(continuation, version: options.protocolVersion, tls: options.tls)
     }
 
-    // Not an `isolated deinit` (see ModbusConnection): the handle stops the network thread and
-    // destroys the client in its own deinit.
+    // Not an `isolated deinit` (see ModbusConnection). The network thread holds the handle until it
+    // ends, so asking it to stop is enough: the last of the two to let go destroys the client.
     deinit {
+        handle?.requestStop(drain: .zero)
         sink.continuation.finish()
         executor.shutdown()
     }
 
-    /// Starts connecting in the background. Returns once the network thread runs; `events`
-    /// reports `.connected` when the broker accepts. If the broker is absent, the thread keeps
-    /// retrying with backoff. Wraps `mosquitto_connect_async` and `mosquitto_loop_start`.
+    /// Sets the client up and starts its network thread, which connects in the background and
+    /// keeps reconnecting; `events` reports `.connected` when the broker accepts. Throws only for a
+    /// setting libmosquitto refuses (TLS files, the will). Wraps `mosquitto_new`, the `_v5` callback
+    /// setters and `mosquitto_threaded_set`.
     public func start() throws(MQTTError) {
         _ = Self.initOnce
         guard mosq == nil else { return }
         guard let m = mosquitto_new(options.clientID, true, Unmanaged.passUnretained(sink).toOpaque()) else {
             throw MQTTError(.other, "cannot create an MQTT client (out of memory?)")
         }
-        handle = MosquittoHandle(m, sink: sink)
-        mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311)
-        mosquitto_max_inflight_messages_set(m, UInt32(options.maxInflight))
-        mosquitto_reconnect_delay_set(m, UInt32(options.reconnectDelay.min), UInt32(options.reconnectDelay.max), true)
-        mosquitto_connect_callback_set(m) { _, obj, rc in
+        let handle = MosquittoHandle(m, sink: sink)
+        self.handle = handle
+        let version = options.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311
+        try check(mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, version), "setting the MQTT version")
+        try check(mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, Int32(min(max(1, options.maxInflight), 65_535))), "setting the in-flight window")
+        try check(mosquitto_threaded_set(m, true), "enabling threaded mode")
+        // The _v5 callbacks work under 3.1.1 too (reason codes 0, no properties).
+        mosquitto_connect_v5_callback_set(m) { _, obj, rc, _, _ in
             guard let obj else { return }
-            let sink = Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue()
-            if rc == 0 { sink.continuation.yield(.connected) }
-            else { sink.continuation.yield(.connectFailed(code: rc, reason: String(cString: mosquitto_connack_string(rc)))) }
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().connack(rc)
         }
-        mosquitto_disconnect_callback_set(m) { _, obj, rc in
+        mosquitto_disconnect_v5_callback_set(m) { _, obj, rc, _ in
+            let error = errno  // before anything else can change it
             guard let obj else { return }
-            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.disconnected(code: rc, expected: rc == 0))
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().ended(rc, errno: error)
         }
         mosquitto_log_callback_set(m) { _, obj, level, text in
             guard let obj, let text, level & (MOSQ_LOG_ERR | MOSQ_LOG_WARNING) != 0 else { return }
             Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().continuation.yield(.problem(message: String(cString: text)))
         }
-        mosquitto_publish_callback_set(m) { _, obj, mid in
+        mosquitto_publish_v5_callback_set(m) { _, obj, mid, reason, _ in
             guard let obj else { return }
-            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().acknowledge(mid)
+            Unmanaged<EventSink>.fromOpaque(obj).takeUnretainedValue().acknowledge(mid, reason: reason)
         }
         if let user = options.username {
             try check(mosquitto_username_pw_set(m, user, options.password), "setting the user name")
@@ -198,52 +314,16 @@ public actor MQTTClient {
             }
             try check(rc, "setting the last will")
         }
-        try connectAttempt()
+        let options = self.options
+        OSThread.start(name: "mqtt-net", stackSize: 1 << 20) { handle.runNetworkLoop(options) }
     }
 
-    /// One connection attempt. libmosquitto's network thread reconnects by itself once a
-    /// connection has been made, but not after a first attempt that failed at once (broker down
-    /// at boot): the caller retries with `retryConnect()` until `.connected` arrives.
-    private func connectAttempt() throws(MQTTError) {
-        guard let m = mosq else { return }
-        let rc = mosquitto_connect_async(m, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
-        if rc != MOSQ_ERR_SUCCESS.rawValue {
-            let e = errno
-            let reason = rc == MOSQ_ERR_ERRNO.rawValue ? String(cString: strerror(e)) : Self.describe(rc, tls: options.tls)
-            sink.continuation.yield(.connectFailed(code: rc, reason: reason))
-            return
-        }
-        if !loopRunning {
-            try check(mosquitto_loop_start(m), "starting the network thread")
-            loopRunning = true
-        }
-    }
-
-    /// Tries again to connect when the first attempt failed and no network thread is running yet.
-    /// Once the thread runs, it owns reconnection and this does nothing.
-    public func retryConnect() throws(MQTTError) {
-        guard mosq != nil, !loopRunning else { return }
-        try connectAttempt()
-    }
-
-    /// Stops libmosquitto's network thread, which may have ended by itself on an error it treats
-    /// as fatal (TLS, protocol): the caller then reconnects with `retryConnect()`.
-    /// Wraps `mosquitto_loop_stop(force: true)`.
-    public func resetNetworkThread() {
-        guard let mosq, loopRunning else { return }
-        mosquitto_loop_stop(mosq, true)
-        loopRunning = false
-    }
-
-    /// True once a connection attempt got far enough for libmosquitto's thread to take over.
-    public var networkThreadRunning: Bool { loopRunning }
-
-    /// The ids of the QoS 1 messages the broker acknowledged since the last call (announced by
-    /// `.acknowledged`). Any thread; no hop to the client's thread.
-    public nonisolated func takeAcknowledged() -> [Int32] {
-        sink.acknowledged.withLock { ids in
-            defer { ids.removeAll(keepingCapacity: true) }
-            return ids
+    /// The acknowledgements (message id and reason code) the broker sent since the last call
+    /// (announced by `.acknowledged`). Any thread; no hop to the client's thread.
+    public nonisolated func takeAcknowledged() -> [Acknowledgement] {
+        sink.acknowledged.withLock { acks in
+            defer { acks.removeAll(keepingCapacity: true) }
+            return acks
         }
     }
 
@@ -288,14 +368,15 @@ public actor MQTTClient {
         throw MQTTError(.other, "publish on \(topic) failed: \(String(cString: mosquitto_strerror(rc)))", mosquittoCode: rc)
     }
 
-    /// Sends DISCONNECT (so the broker does not publish the will), stops the network thread and
-    /// finishes `events`. Wraps `mosquitto_disconnect` and `mosquitto_loop_stop`.
+    /// Sends DISCONNECT (so the broker does not publish the will), lets the network thread write
+    /// it (at most 2 s), stops that thread and finishes `events`. Blocks the client's own thread
+    /// meanwhile, never the cooperative pool. Wraps `mosquitto_disconnect`.
     public func disconnect() {
-        guard let mosq else { return }
-        mosquitto_disconnect(mosq)
-        if loopRunning { mosquitto_loop_stop(mosq, false) }
-        loopRunning = false
-        handle = nil
+        guard let handle else { return }
+        handle.requestStop(drain: .seconds(2))
+        mosquitto_disconnect(handle.raw)
+        handle.waitStopped(timeout: .seconds(5))
+        self.handle = nil
         sink.continuation.finish()
     }
 
@@ -305,19 +386,83 @@ public actor MQTTClient {
     }
 }
 
-/// Owns one `struct mosquitto*`. Its deinit stops the network thread before destroying the client,
-/// and it keeps the callbacks' sink alive until then, so no callback can see a freed userdata.
-final class MosquittoHandle {
+/// Owns one `struct mosquitto*` and the network thread that drives it.
+///
+/// `@unchecked Sendable` because two threads use `raw`: the client's thread (publish, disconnect)
+/// and the network thread (`mosquitto_loop`, connect). libmosquitto in threaded mode
+/// (`mosquitto_threaded_set`) guards its own state with its mutexes for exactly this split, as it
+/// does for `mosquitto_loop_start`. Our own mutable state is `stop` (a Mutex). The network thread
+/// holds a reference until it ends, so `mosquitto_destroy` in deinit can never race it, and the
+/// callbacks' sink lives as long as the handle.
+final class MosquittoHandle: @unchecked Sendable {
     let raw: OpaquePointer
-    var loopRunning = false
     private let sink: EventSink
+    /// When set: stop, after letting the loop run until this instant (to write a DISCONNECT).
+    private let stop = Mutex<ContinuousClock.Instant?>(nil)
+    /// Cut short the wait between attempts.
+    private let wake = Sleeper()
+    /// Stopped (as a latch) when the network thread ends.
+    private let done = Sleeper()
+
     init(_ raw: OpaquePointer, sink: EventSink) {
         self.raw = raw
         self.sink = sink
     }
+
     deinit {
-        if loopRunning { mosquitto_loop_stop(raw, true) }
         mosquitto_destroy(raw)
         withExtendedLifetime(sink) {}
     }
+
+    /// Asks the network thread to end; it keeps looping for up to `drain` to send what is queued.
+    func requestStop(drain: Duration) {
+        stop.withLock { at in if at == nil { at = ContinuousClock.now.advanced(by: drain) } }
+        wake.stop()
+    }
+
+    /// Waits (blocking the caller's thread) until the network thread has ended, at most `timeout`.
+    func waitStopped(timeout: Duration) {
+        _ = done.sleep(for: timeout)
+    }
+
+    /// The network thread's body: connect, run `mosquitto_loop` until the connection ends, report
+    /// how it ended, wait a jittered backoff, again — until `requestStop`.
+    ///
+    /// Each attempt is `mosquitto_connect_async` (it stores the host again and reconnects exactly as
+    /// `mosquitto_reconnect_async` does): the TCP connect and the TLS handshake complete inside
+    /// `mosquitto_loop`, so a black-holed broker blocks nothing; a CONNACK that never comes ends the
+    /// attempt after the keepalive. The backoff starts again only after a connection that lasted
+    /// at least `stableAfter`: a broker that accepts and drops at once (two boards with one
+    /// client id) is retried ever more slowly, not hammered.
+    func runNetworkLoop(_ options: MQTTOptions) {
+        defer { done.stop() }
+        var backoff = options.reconnectBackoff
+        while stopping == nil {
+            sink.beginAttempt()
+            var rc = mosquitto_connect_async(raw, options.host, Int32(options.port), Int32(options.keepAliveSeconds))
+            var error = errno
+            if rc == MOSQ_ERR_SUCCESS.rawValue {
+                while true {
+                    rc = mosquitto_loop(raw, 500, 1)
+                    error = errno
+                    if rc != MOSQ_ERR_SUCCESS.rawValue { break }
+                    // Stopping: let a live connection write its DISCONNECT, up to the deadline.
+                    if let until = stopping, !sink.isAccepted || ContinuousClock.now >= until { break }
+                }
+            }
+            // Stopped by `requestStop` on a loop that was still fine: nothing to report.
+            if stopping != nil && rc == MOSQ_ERR_SUCCESS.rawValue { break }
+            let lasted = sink.ended(rc, errno: error)
+            if stopping != nil { break }
+            if let lasted, lasted >= Self.stableAfter { backoff.reset() }
+            let wait = backoff.next()
+            sink.continuation.yield(.reconnecting(after: wait))
+            if !wake.sleep(for: wait) { break }
+        }
+    }
+
+    /// A connection that lasted this long resets the backoff.
+    static let stableAfter: Duration = .seconds(10)
+
+    private var stopping: ContinuousClock.Instant? { stop.withLock { $0 } }
 }

@@ -66,6 +66,13 @@ public struct OutboxStats: Sendable, Equatable {
     /// Messages the MQTT client refused for good (a topic no broker accepts), removed and counted.
     public var rejected: Int64
     public var fileBytes: Int64
+    /// PUBACKs in which the broker refused a message (MQTT 5 reason code ≥ 0x80), per reason code,
+    /// over the file's life. Each refused attempt counts; the messages stay and are retried.
+    public var refusals: [Int32: Int64] = [:]
+    /// When the broker last refused a message (seconds since the epoch).
+    public var lastRefusal: Double?
+
+    public var refusedTotal: Int64 { refusals.values.reduce(0, +) }
 }
 
 /// How the SQLite file is laid out and checkpointed. `OutboxTuning.default` was chosen from
@@ -722,6 +729,31 @@ public actor Outbox {
         }
     }
 
+    /// Adds refused PUBACKs to the per-reason counters (`refused_0x87`, …) and stamps the last one,
+    /// in one small transaction. The publisher calls it at most once a tick, only while refusals come.
+    public func countRefusals(_ counts: [Int32: Int], at time: Double) throws(OutboxError) {
+        guard !counts.isEmpty else { return }
+        let db = try connection()
+        try db.exec("BEGIN IMMEDIATE")
+        do throws(OutboxError) {
+            for (reason, n) in counts.sorted(by: { $0.key < $1.key }) {
+                try bump(Self.refusalCounter(reason), by: Int64(n), db)
+            }
+            let s = try db.statement("INSERT INTO counters(name, value) VALUES('refused_last', ?1) ON CONFLICT(name) DO UPDATE SET value = excluded.value")
+            s.bind(1, Int64(time))
+            try s.step()
+            try db.exec("COMMIT")
+        } catch {
+            try? db.exec("ROLLBACK")
+            throw error
+        }
+    }
+
+    static func refusalCounter(_ reason: Int32) -> String {
+        let digits = String(reason, radix: 16)
+        return "refused_0x" + (digits.count < 2 ? "0" : "") + digits
+    }
+
     /// Where numbering continues for a device that has no number of its own yet: 0, or after a damaged
     /// outbox whose numbers were unreadable, a value above any number it held (see `openRecovering`).
     public func sequenceFloor() throws(OutboxError) -> UInt64 {
@@ -824,12 +856,19 @@ public actor Outbox {
         let hasOldest = try oldest.step()
         let oldestValue: Double? = hasOldest && oldest.double(0) > 0 ? oldest.double(0) : nil
         oldest.reset()
+        var refusals: [Int32: Int64] = [:]
+        let r = try db.statement("SELECT name, value FROM counters WHERE name LIKE 'refused_0x%'")
+        while try r.step() {
+            if let code = Int32(r.text(0).dropFirst("refused_0x".count), radix: 16) { refusals[code] = r.int(1) }
+        }
+        r.reset()
+        let last = try counter("refused_last")
         return OutboxStats(
             pendingAlerts: Int(try db.scalarInt("SELECT count(*) FROM outbox WHERE lane = 0")),
             pendingReadings: Int(try pendingReadingRows(db)),
             oldestPending: oldestValue,
             delivered: try counter("delivered"), dropped: try counter("dropped"), rejected: try counter("rejected"),
-            fileBytes: try fileBytes(db))
+            fileBytes: try fileBytes(db), refusals: refusals, lastRefusal: last > 0 ? Double(last) : nil)
     }
 
     /// A small persistent key-value store for the agent's own state (detector baselines).

@@ -115,6 +115,16 @@ struct Status: AsyncParsableCommand {
             print("delivered:         \(s.delivered)")
             print("dropped:           \(s.dropped) (by retention or a full disk)")
             if s.rejected > 0 { print("rejected:          \(s.rejected) (refused by the MQTT client for good; see the log)") }
+            if s.refusedTotal > 0 {
+                // Refused by the broker (MQTT 5 PUBACK ≥ 0x80): kept in the outbox and retried.
+                let byReason = s.refusals.sorted { $0.key < $1.key }.map { "\(Publisher.refusalName($0.key)): \($0.value)" }
+                print("refused by broker: \(s.refusedTotal) (\(byReason.joined(separator: ", "))); a refused message stays in the outbox and is retried")
+                if let last = s.lastRefusal {
+                    print("last refusal:      \(Timestamp.iso8601(last)) (\(Int(Date().timeIntervalSince1970 - last)) s ago; see the agent's log)")
+                }
+            }
+            print("broker protocol:   MQTT \(site.broker.protocolVersion.rawValue)"
+                  + (site.broker.protocolVersion == .v311 ? " (a broker cannot refuse a message under 3.1.1: one its ACL denies is deleted as delivered)" : ""))
             if let r = Outbox.reservation(forOutbox: site.storage.path) {
                 print("numbering:         reserved below \(r.reservedBelow); \(r.clean ? "the last run stopped cleanly" : "an agent is running, or the last one did not stop cleanly")")
             } else {

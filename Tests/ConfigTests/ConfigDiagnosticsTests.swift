@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Config
+import EdgeCore
 
 /// One test per kind of configuration error: the exact message and the exact line:column an
 /// installer's editor jumps to.
@@ -32,6 +33,21 @@ struct ConfigDiagnosticsTests {
         // Nothing close: the allowed keys are listed instead.
         #expect(try check(s, baseSite + "colour: red\n") == [
             Located(14, 1, "colour", "unknown key 'colour' (allowed here: \(ConfigLoader.siteKeys.joined(separator: ", ")))"),
+        ])
+    }
+
+    @Test("broker protocol: MQTT 5 by default, 3.1.1 when asked, anything else named with its line and column")
+    func brokerProtocol() throws {
+        let s = try Scratch()
+        #expect(try ConfigLoader.loadSite(path: try s.site(baseSite)).broker.protocolVersion == .v5)
+        for (text, version) in [("\"3.1.1\"", EdgeCore.BrokerConfig.MQTTVersion.v311), ("3.1.1", .v311), ("5", .v5)] {
+            let site = baseSite.replacingOccurrences(of: "  url: mqtt://127.0.0.1:1883\n", with: "  url: mqtt://127.0.0.1:1883\n  protocol: \(text)\n")
+            #expect(try check(s, site) == [])
+            #expect(try ConfigLoader.loadSite(path: try s.site(site)).broker.protocolVersion == version, "\(text)")
+        }
+        let wrong = baseSite.replacingOccurrences(of: "  url: mqtt://127.0.0.1:1883\n", with: "  url: mqtt://127.0.0.1:1883\n  protocol: 3.1\n")
+        #expect(try check(s, wrong) == [
+            Located(5, 13, "broker.protocol", "'protocol' is '3.1'; it must be one of 5, 3.1.1 — did you mean '3.1.1'?"),
         ])
     }
 

@@ -105,6 +105,13 @@ struct TLSTests {
         }
         #expect(agent.isRunning)
         #expect(!broker.process.output.contains { $0.contains("New client connected") && $0.contains("farm-1-edge") })
+        // A failed handshake no longer stops the network thread (it used to retry only after ~90 s):
+        // the agent keeps trying with the jittered backoff (waits drawn up to 1, 2, 4, 8 s), and logs
+        // each reason once per outage, not once per attempt.
+        try await waitUntil(timeout: .seconds(30), "three TLS connection attempts") {
+            broker.process.output.filter { $0.contains("New connection from") }.count >= 3 ? true : nil
+        }
+        #expect(agent.output.filter { $0.contains("broker unreachable") }.count <= 2, "\(agent.output.filter { $0.contains("broker unreachable") })")
         _ = sim
     }
 }

@@ -51,10 +51,20 @@ public struct BrokerConfig: Sendable, Equatable {
     public var keepAliveSeconds: Int
     /// At most this many QoS 1 messages handed to libmosquitto and not yet acknowledged.
     public var maxInflight: Int
+    /// MQTT 5 by default. Under 3.1.1 a broker cannot refuse a message: mosquitto acknowledges a
+    /// PUBLISH its ACL denies, so the agent deletes readings the broker threw away (docs/operations.md).
+    public var protocolVersion: MQTTVersion
+
+    /// `broker.protocol` in the site file.
+    public enum MQTTVersion: String, Sendable, Equatable, CaseIterable {
+        case v5 = "5"
+        case v311 = "3.1.1"
+    }
 
     public init(host: String = "127.0.0.1", port: Int = 1883, tls: Bool = false, clientID: String,
                 username: String? = nil, passwordFile: String? = nil, caFile: String? = nil,
-                certFile: String? = nil, keyFile: String? = nil, keepAliveSeconds: Int = 30, maxInflight: Int = 100) {
+                certFile: String? = nil, keyFile: String? = nil, keepAliveSeconds: Int = 30, maxInflight: Int = 100,
+                protocolVersion: MQTTVersion = .v5) {
         self.host = host
         self.port = port
         self.tls = tls
@@ -66,6 +76,7 @@ public struct BrokerConfig: Sendable, Equatable {
         self.keyFile = keyFile
         self.keepAliveSeconds = keepAliveSeconds
         self.maxInflight = maxInflight
+        self.protocolVersion = protocolVersion
     }
 }
 

@@ -98,7 +98,8 @@ final class Broker: Sendable {
             log_type notice
             log_type information
             """)
-        process = try TestProcess("/usr/sbin/mosquitto", ["-c", conf], name: "mosquitto")
+        // With its signals unblocked: SIGHUP reloads the ACL file, SIGTERM stops it as on a server.
+        process = try TestProcess("/usr/sbin/mosquitto", ["-c", conf], name: "mosquitto", unblockSignals: true)
         try await waitUntil(timeout: .seconds(10), "mosquitto on port \(port)") { portOpen(port) ? true : nil }
     }
 }

@@ -9,8 +9,12 @@ final class TestProcess: Sendable {
     private let stdin: Pipe
     private let buffer = OutputBuffer()
 
+    /// `unblockSignals`: start the child with SIGHUP, SIGINT, SIGTERM, SIGUSR1 and SIGUSR2 unblocked.
+    /// A child inherits the spawning thread's signal mask, and this test process has those blocked:
+    /// mosquitto, which waits for its signals with that inherited mask, then never sees a SIGHUP
+    /// (no ACL reload) nor a SIGTERM. On a real board it starts with none blocked.
     init(_ executable: String, _ arguments: [String], name: String? = nil, environment: [String: String]? = nil,
-         currentDirectory: String? = nil) throws {
+         currentDirectory: String? = nil, unblockSignals: Bool = false) throws {
         self.name = name ?? (executable as NSString).lastPathComponent
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -24,7 +28,17 @@ final class TestProcess: Sendable {
         process.standardInput = stdin
         let buffer = self.buffer
         let tag = self.name
-        try process.run()
+        if unblockSignals {
+            var signals = sigset_t()
+            var previous = sigset_t()
+            sigemptyset(&signals)
+            for signal in [SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2] { sigaddset(&signals, signal) }
+            pthread_sigmask(SIG_UNBLOCK, &signals, &previous)
+            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }  // this thread is the pool's: leave it as it was
+            try process.run()
+        } else {
+            try process.run()
+        }
         // A thread of its own reads the output with plain blocking reads until the end of file. (With
         // a readabilityHandler, the last lines of a short-lived child were sometimes never seen under
         // load; a reader that stops only at read() == 0 cannot miss any.) The thread holds the pipe,
