@@ -407,8 +407,11 @@ public actor Publisher: Service {
         guard rows > 0 else { return 0 }
         let now = Date().timeIntervalSince1970
         var built: [(ids: [Int64], message: OutgoingMessage)] = []
+        // Every row of a backlog waited out the outage: historical, whatever its age.
+        let backlog = !live && backlogThrough != nil
+        func waited(_ created: Double) -> Bool { backlog || now - created > Self.historicalAfter }
         for m in fetched.messages {  // stored as JSON by an older version
-            built.append(([m.id], OutgoingMessage(topic: m.topic, payload: now - m.created > Self.historicalAfter ? StatePayload.markHistorical(m.payload) : m.payload, qos: 1)))
+            built.append(([m.id], OutgoingMessage(topic: m.topic, payload: waited(m.created) ? StatePayload.markHistorical(m.payload) : m.payload, qos: 1)))
         }
         // Waited polls: grouped per device, oldest first, in messages of up to pollsPerMessage.
         var groups: [String: [StoredPoll]] = [:]
@@ -421,7 +424,7 @@ public actor Publisher: Service {
             built.append((polls.map(\.id), OutgoingMessage(topic: site.stateTopic(device: device), payload: payload, qos: 1)))
         }
         for p in fetched.polls {
-            if now - p.created <= Self.historicalAfter {
+            if !waited(p.created) {
                 let (topic, payload) = render(p.sample, p.seq)
                 built.append(([p.id], OutgoingMessage(topic: topic, payload: payload, qos: 1)))
                 continue
