@@ -4,7 +4,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 SWIFT ?= swift
 JOBS ?= $(shell nproc)
 
-.PHONY: deps build demo test bench sweep release deb clean
+.PHONY: deps build demo test bench bench-footprint sweep release deb clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,6 +29,15 @@ test: deps
 bench: deps
 	$(SWIFT) build -j $(JOBS) -c release
 	.build/release/coop-edge-bench
+
+## Issue 9's numbers: the release agent against a pymodbus server and a local mosquitto at
+## 10 devices × 10 registers every 100 ms and at 100 channels every 1 s (Benchmarks/footprint.py;
+## `--backlog 24` times a day's backlog drain, `--load wide` is 1,000 channels, `--soak 60` watches RSS).
+bench-footprint: deps
+	@$(MAKE) -s release
+	$(SWIFT) build -j $(JOBS) -c release --product coop-edge-bench
+	Benchmarks/footprint.py
+	Benchmarks/footprint.py --backlog 24
 
 ## Issue 8's proof on rooms nobody tuned on: generated channel-weeks of every kind, scored per physics
 ## band (release build). Override with `make sweep SWEEP_ARGS="--rooms 300 --seed 11,12"`.

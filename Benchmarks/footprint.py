@@ -7,6 +7,7 @@ publishes to a local mosquitto. Two loads:
 
   fast   10 devices x 10 holding registers every 100 ms (1,000 readings/s)
   field  20 devices x  5 holding registers every 1 s     (100 channels, 100 readings/s)
+  wide  100 devices x 10 holding registers every 1 s     (1,000 channels; not in "both")
 
 For each, with the broker up, it prints per reading: agent CPU (utime+stime from /proc/PID/stat),
 bytes the agent caused to be written to storage (write_bytes of /proc/PID/io: WAL appends,
@@ -22,6 +23,8 @@ usage: Benchmarks/footprint.py [--agent BIN] [--load fast|field|both] [--seconds
            the field site starts on an outbox holding HOURS of undelivered polls (written by
            `coop-edge-bench make-backlog`) with the broker up: how long the drain takes while live
            polling goes on, and the live readings' latency meanwhile
+       Benchmarks/footprint.py --load fast --detect --soak MINUTES
+           memory that stays flat: RSS, fds and threads once a minute
 Run by `make bench-footprint` (which builds the release binaries first).
 The working directory must be on a real disk: write_bytes counts nothing on a tmpfs.
 """
@@ -46,6 +49,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LOADS = {
     "fast": dict(devices=10, registers=10, poll="100ms", period=0.1),
     "field": dict(devices=20, registers=5, poll="1s", period=1.0),
+    "wide": dict(devices=100, registers=10, poll="1s", period=1.0),
 }
 
 
@@ -188,7 +192,7 @@ class Subscriber:
         self.proc.terminate()
 
 
-def run_load(name, agent, seconds, down, detect, workdir):
+def run_load(name, agent, seconds, down, detect, workdir, soak=0):
     load = LOADS[name]
     devices, registers = load["devices"], load["registers"]
     d = tempfile.mkdtemp(prefix=f"footprint-{name}-", dir=workdir)
@@ -258,6 +262,21 @@ def run_load(name, agent, seconds, down, detect, workdir):
         print(f"  payload per reading      {payload:8.1f} bytes (MQTT payload)")
         print(f"  poll interval p50/p99    {pct(intervals, 50):8.1f} / {pct(intervals, 99):.1f} ms")
         print(f"  latency p50/p99          {pct(latency, 50):8.1f} / {pct(latency, 99):.1f} ms (poll to subscriber)")
+
+        if soak:
+            # Memory that stays flat: RSS, fds and threads once a minute for `soak` minutes.
+            print(f"  soak: {soak} min at this load; minute, RSS MiB, fds, threads")
+            first = None
+            for minute in range(1, soak + 1):
+                time.sleep(60)
+                rss_now = proc_status(pid, "VmRSS") / 1024
+                fds = len(os.listdir(f"/proc/{pid}/fd"))
+                threads = proc_status(pid, "Threads")
+                print(f"    {minute:4d} {rss_now:8.2f} {fds:4d} {threads:3d}", flush=True)
+                if minute == 5:
+                    first = rss_now
+            if first is not None:
+                print(f"  soak: RSS moved {proc_status(pid, 'VmRSS') / 1024 - first:+.2f} MiB after warm-up (minute 5 to {soak})")
 
         # Broker down: everything goes to the outbox.
         broker.terminate()
@@ -349,11 +368,13 @@ def run_backlog(agent, bench, hours, workdir):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--agent", default=os.path.join(ROOT, ".build-release/dist/coop-edge"))
-    ap.add_argument("--load", choices=["fast", "field", "both"], default="both")
+    ap.add_argument("--load", choices=["fast", "field", "wide", "both"], default="both")
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--down", type=int, default=30)
     ap.add_argument("--detect", action="store_true")
     ap.add_argument("--backlog", type=float, metavar="HOURS")
+    ap.add_argument("--soak", type=int, default=0, metavar="MINUTES",
+                    help="after the measured window, watch RSS, fds and threads once a minute")
     ap.add_argument("--bench", default=os.path.join(ROOT, ".build/release/coop-edge-bench"))
     a = ap.parse_args()
     if not os.access(a.agent, os.X_OK):
@@ -366,7 +387,7 @@ def main():
         run_backlog(a.agent, a.bench, a.backlog, workdir)
         return
     for name in (["fast", "field"] if a.load == "both" else [a.load]):
-        run_load(name, a.agent, a.seconds, a.down, a.detect, workdir)
+        run_load(name, a.agent, a.seconds, a.down, a.detect, workdir, a.soak)
 
 
 if __name__ == "__main__":

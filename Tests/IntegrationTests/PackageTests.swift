@@ -69,6 +69,20 @@ struct PackageTests {
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: wants)) == "/lib/systemd/system/coop-edge.service",
                 "the unit is not enabled in the root")
 
+        // Self-contained (issue 9): no Swift runtime and no ICU to install on the board. ldd lists only
+        // system libraries, and the stripped agent stays under 20 MB.
+        for binary in ["/usr/bin/coop-edge", "/usr/bin/coop-edge-sim"] {
+            let ldd = try await run("/usr/bin/ldd", [root + binary], in: dir)
+            #expect(ldd.status == 0, "\(ldd.lines)")
+            let allowed = ["linux-vdso", "ld-linux", "libc.so", "libm.so", "libstdc++", "libgcc_s", "libmodbus", "libmosquitto",
+                           "libsqlite3", "libyaml", "libssl", "libcrypto"]
+            let foreign = ldd.lines.filter { line in !allowed.contains { line.contains($0) } && !line.trimmingCharacters(in: .whitespaces).isEmpty }
+            #expect(foreign.isEmpty, "\(binary) loads libraries a board does not have: \(foreign)")
+            #expect(!ldd.lines.contains { $0.contains("swift") || $0.contains("Foundation") || $0.contains("icu") }, "\(ldd.lines)")
+        }
+        let size = (try FileManager.default.attributesOfItem(atPath: root + "/usr/bin/coop-edge")[.size] as? NSNumber)?.intValue ?? 0
+        #expect(size > 0 && size <= 20_000_000, "the stripped agent is \(size) bytes (issue 9: at most 20 MB)")
+
         // The installed binary says what it is: version and the build `make release` linked in.
         let version = try await run(root + "/usr/bin/coop-edge", ["--version"], in: dir)
         #expect(version.status == 0)
