@@ -186,6 +186,11 @@ public struct Recorder: Service {
         do { try await outbox.saveState(Self.baselineKey, engine.snapshot()) }
         catch { logger.warning("could not save detector baselines", metadata: ["error": "\(error)"]) }
         logger.info("recorder drained", metadata: ["committed": "\(committed)"])
+        // Return only once the group asks this service to stop: it stops the services in reverse
+        // order (polling, then this one), and one that ends before its turn — here, the moment the
+        // polling stream ends, possibly before the group has seen polling return — counts as an
+        // unexpected finish and makes the whole agent exit with an error.
+        try? await gracefulShutdown()
     }
 
     /// Says how the previous run ended and what that cost: a run that did not stop cleanly lost the
