@@ -223,6 +223,55 @@ public struct AlertEngine: Sendable {
         w.endObject()
     }
 
+    // MARK: A reloaded site
+
+    /// Takes over `old`'s state (an engine built for the previous site, same process) for what the
+    /// reload left unchanged, and returns how many detectors kept their state:
+    /// - a detector, when its device and channel still exist with the same channel spec and the same
+    ///   detector settings (kind, poll interval, limits, defrost cycle…): copied as it is, window and
+    ///   open episode included, so an unchanged room is judged exactly as before the reload;
+    /// - a farmer rule, onto the same rule (same limits and duration); a spoilage budget, onto the same budget;
+    /// - open alerts, as they were raised, while the channel's carried-over state still holds them.
+    /// Anything new or changed starts afresh; alerts of removed channels leave the active set.
+    public mutating func takeOver(from old: AlertEngine) -> Int {
+        var kept = 0
+        for (device, channels) in watched {
+            guard let before = old.watched[device] else { continue }
+            var updated = channels
+            for (name, w) in channels {
+                guard let o = before[name] else { continue }
+                var w = w
+                if let d = w.detector, let od = o.detector, d.config == od.config, w.spec == o.spec {
+                    w.detector = od
+                    w.score = o.score
+                    kept += 1
+                }
+                for i in w.thresholds.indices {
+                    if let same = o.thresholds.first(where: { $0.rule == w.thresholds[i].rule }) { w.thresholds[i] = same }
+                }
+                for i in w.spoilage.indices {
+                    if let same = o.spoilage.first(where: { $0.budget == w.spoilage[i].budget }) { w.spoilage[i] = same }
+                }
+                updated[name] = w
+            }
+            watched[device] = updated
+        }
+        for (key, entry) in old.active {
+            let local = String(entry.event.channel.dropFirst(entry.device.count + 1))
+            guard let w = watched[entry.device]?[local] else { continue }
+            let stillOpen: Bool
+            switch entry.event.kind {
+            case .threshold: stillOpen = w.thresholds.contains { $0.active }
+            case .spoilageBudget: stillOpen = w.spoilage.contains { $0.raisedSince != nil }
+            default: stillOpen = w.detector?.isAlerting ?? false
+            }
+            if stillOpen { active[key] = entry }
+        }
+        // One process, one steady clock: durations under way stay exact.
+        anchor = old.anchor
+        return kept
+    }
+
     // MARK: Baselines that survive a restart
 
     struct Saved: Codable {

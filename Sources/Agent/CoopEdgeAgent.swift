@@ -12,12 +12,13 @@ internal import UnixSignals
 /// recorder commits what was polled, the publisher hands the broker what it can within a few
 /// seconds and says `offline`, then the outbox is checkpointed and closed.
 public enum CoopEdgeAgent {
-    /// Runs until SIGTERM or SIGINT (or `signals` is empty and the task is cancelled).
-    public static func run(site: Site, logger: Logger, handleSignals: Bool = true) async throws {
+    /// Runs until SIGTERM or SIGINT (or `signals` is empty and the task is cancelled). With
+    /// `reload` (and `handleSignals`), SIGHUP loads the site again through it and applies what
+    /// can change while running (`SiteUpdates`); it is called on a thread of its own.
+    public static func run(site: Site, logger: Logger, handleSignals: Bool = true,
+                           reload: (@Sendable () throws -> Site)? = nil) async throws {
         var site = site
-        if !site.storage.path.hasPrefix("/") {
-            site.storage.path = FileManager.default.currentDirectoryPath + "/" + site.storage.path
-        }
+        site.storage.path = absolute(site.storage.path)
         let (outbox, damage) = try await Outbox.openRecovering(site.storage)
         if let damage {
             logger.critical("the outbox was damaged and has been moved aside; recording starts afresh", metadata: [
@@ -37,14 +38,19 @@ public enum CoopEdgeAgent {
         let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger)
         let queue = SampleQueue()
         let liveness = Liveness()
-        let polling = PollingService(site: site, queue: queue, logger: logger, liveness: liveness)
-        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, onCommit: { publisher.notify() })
+        let updates = SiteUpdates()
+        let polling = PollingService(site: site, queue: queue, logger: logger, liveness: liveness, updates: updates)
+        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, updates: updates,
+                                onCommit: { publisher.notify() })
         logger.info("starting", metadata: ["site": "\(site.coop)/\(site.site)", "buses": "\(site.buses.count)", "devices": "\(site.devices.count)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: publisher),
             .init(service: recorder),
             .init(service: polling),
         ]
+        if handleSignals, let reload {
+            services.append(.init(service: ReloadService(running: site, load: reload, updates: updates, logger: logger)))
+        }
         // Under systemd (Type=notify): READY=1, watchdog pings while the pipeline moves. Last in the
         // list, so it is the first told to stop and says STOPPING=1 before the others wind down.
         if let notifier = SystemdNotifier() {
@@ -68,6 +74,11 @@ public enum CoopEdgeAgent {
         }
         await outbox.close()
         logger.info("stopped cleanly")
+    }
+
+    /// A storage path as the agent uses it: relative paths are taken from the working directory.
+    static func absolute(_ path: String) -> String {
+        path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
     }
 
     /// Broker options from the site, with the password read from its file (or from

@@ -22,12 +22,18 @@ public struct Recorder: Service {
     private let queue: SampleQueue
     private let onCommit: @Sendable () -> Void
     private let logger: Logger
+    private let updates: SiteUpdates?
 
-    public init(site: Site, outbox: Outbox, queue: SampleQueue, logger: Logger, onCommit: @escaping @Sendable () -> Void) {
+    /// With `updates`, a reloaded site replaces the alert engine when the recorder next wakes; the
+    /// new engine takes over the state of every unchanged channel (`AlertEngine.takeOver`).
+    /// Numbering, the outbox and the commit settings stay those of the running site.
+    public init(site: Site, outbox: Outbox, queue: SampleQueue, logger: Logger, updates: SiteUpdates? = nil,
+                onCommit: @escaping @Sendable () -> Void) {
         self.site = site
         self.outbox = outbox
         self.queue = queue
         self.logger = logger
+        self.updates = updates
         self.onCommit = onCommit
     }
 
@@ -169,7 +175,27 @@ public struct Recorder: Service {
             return max(.milliseconds(1), min(Self.alertCheck, ContinuousClock.now.duration(to: due)))
         }
 
+        /// A reloaded site: a new engine for it, carrying over what did not change. When the set of
+        /// open alerts changes (a removed device's alert leaves it), the retained set is sent again.
+        func adopt(_ reloaded: Site) {
+            var fresh = AlertEngine(site: reloaded)
+            let kept = fresh.takeOver(from: engine)
+            let changed = Set(fresh.active.keys) != Set(engine.active.keys)
+            engine = fresh
+            if changed {
+                let now = Date().timeIntervalSince1970
+                messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: now),
+                                           retain: true, created: now))
+                alertsWaiting = true
+                if waitingSince == nil { waitingSince = .now }
+            }
+            logger.info("detectors follow the reloaded site", metadata: [
+                "watched_channels": "\(engine.watchedCount)", "detectors_kept": "\(kept)", "active_alerts": "\(engine.active.count)",
+            ])
+        }
+
         await queue.consume { fresh, oldest, dropped in
+            if let reloaded = updates?.takePending() { adopt(reloaded) }
             if dropped > 0 {
                 logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
             }

@@ -73,6 +73,11 @@ public final class Liveness: Sendable {
         parts.withLock { $0[part] = Part(limit: limit, last: .now) }
     }
 
+    /// Stops watching `part` (a bus that a reload removed).
+    public func unregister(_ part: String) {
+        _ = parts.withLock { $0.removeValue(forKey: part) }
+    }
+
     public func beat(_ part: String) {
         let now = ContinuousClock.now
         parts.withLock { $0[part]?.last = now }

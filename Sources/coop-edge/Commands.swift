@@ -8,7 +8,7 @@ import Modbus
 import Outbox
 
 struct Run: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the agent: poll, store, publish, until SIGTERM or Ctrl-C.")
+    static let configuration = CommandConfiguration(abstract: "Run the agent: poll, store, publish, until SIGTERM or Ctrl-C; SIGHUP reloads the site file.")
     @OptionGroup var site: SiteOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
@@ -33,7 +33,13 @@ struct Run: AsyncParsableCommand {
             logger.warning("demo clock: detectors and farmer rules see time run \(timeScale)× faster than the wall clock; never use this on a real site")
         }
         do {
-            try await CoopEdgeAgent.run(site: site, logger: logger)
+            // SIGHUP (`systemctl reload coop-edge`) reads the same file again.
+            let (path, profiles, timeScale) = (self.site.config, self.site.profiles, self.timeScale)
+            try await CoopEdgeAgent.run(site: site, logger: logger, reload: {
+                var site = try ConfigLoader.loadSite(path: path, profilesDirectory: profiles)
+                site.timeScale = timeScale
+                return site
+            })
         } catch {
             logger.critical("agent stopped: \(error)")
             throw ExitCode(1)

@@ -128,6 +128,43 @@ struct AlertEngineTests {
         #expect(shares.first?.lowercased().contains("onions") == true)
         _ = _dir
     }
+
+    @Test("a reload keeps the state of unchanged channels, starts changed ones afresh, and drops a removed device's alerts")
+    func reloadTakesOverUnchangedChannels() throws {
+        let (site, _dir) = try site("""
+            alerts:
+              - { channel: cold-room-1.temperature, above: 8.0, for: 0s }
+              - { channel: cold-room-2.temperature, above: 8.0, for: 0s }
+            """)
+        var old = AlertEngine(site: site)
+        #expect(old.process(sample("cold-room-1", wall: 1.8e9, mono: 1, temperature: 9)).count == 1)
+        #expect(old.process(sample("cold-room-2", wall: 1.8e9, mono: 1, temperature: 9)).count == 1)
+        for i in 0..<30 {
+            _ = old.process(DeviceSample(device: "field-a-soil", time: 1.8e9 + Double(i) * 60, monotonic: 1 + Double(i) * 60, readings: [
+                Reading(channel: "moisture", value: 30 + Double(i % 3), quality: .good, unit: "%VWC"),
+            ]))
+        }
+        #expect(old.active.count == 2)
+
+        // The same site: every detector (soil moisture, the scale's two weights) keeps its state.
+        var same = AlertEngine(site: site)
+        #expect(same.takeOver(from: old) == 3)
+        #expect(same.active.keys.sorted() == old.active.keys.sorted())
+
+        // cold-room-2 removed, the scale polled at another interval (its detectors' settings change).
+        var reloaded = site
+        reloaded.devices.removeAll { $0.name == "cold-room-2" }
+        let scale = try #require(reloaded.devices.firstIndex { $0.name == "maize-scale" })
+        reloaded.devices[scale].pollMS = 120_000
+        var engine = AlertEngine(site: reloaded)
+        #expect(engine.takeOver(from: old) == 1)
+        #expect(engine.state(device: "field-a-soil", channel: "moisture")?.score == old.state(device: "field-a-soil", channel: "moisture")?.score)
+        #expect(Array(engine.active.keys) == ["cold-room-1.temperature/threshold"])
+        // The open episode goes on: still above raises nothing again; below clears it.
+        #expect(engine.process(sample("cold-room-1", wall: 1.8e9 + 1800, mono: 1801, temperature: 9)).isEmpty)
+        #expect(engine.process(sample("cold-room-1", wall: 1.8e9 + 1860, mono: 1861, temperature: 5)).first?.phase.rawValue == "clear")
+        _ = _dir
+    }
 }
 
 import Config
