@@ -16,7 +16,7 @@ struct Replay: ParsableCommand {
             of them. OUTPUT gets 'timestamp,value,score,alert' for every input row; a directory input is mirrored \
             into the OUTPUT directory. Without --kind the kind is inferred from the file or folder name \
             (cold_room, soil_moisture, scale/weight; otherwise generic). Unreadable rows are reported on stderr \
-            with file and line and still get an output row (empty value, score 0, alert 0).
+            with file and line and still get an output row (empty value, score 0; alert stays 1 while an alert is open).
             """)
 
     @Option(name: .long, help: "A CSV file or a directory of CSV files.")

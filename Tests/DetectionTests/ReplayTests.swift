@@ -57,6 +57,22 @@ struct ReplayTests {
         #expect(r.problems[1].message.contains("not-a-time"))
     }
 
+    @Test("a missing reading inside an open alert keeps the alert column at 1: one episode stays one run")
+    func gapInsideAnAlert() {
+        var input = "timestamp,value\n"
+        // A stuck-at-sentinel sensor raises at once; a missing reading in the middle must not split it.
+        for m in 0..<30 { input += "2026-03-01 00:\(m < 10 ? "0" : "")\(m):00,4.0\n" }
+        for m in 30..<40 { input += "2026-03-01 00:\(m):00,\(m == 35 ? "" : "85.0")\n" }
+        let r = ReplayCSV.replay(Array(input.utf8), kind: .coldRoom)
+        let rows = Array(String(decoding: r.output, as: UTF8.self).split(separator: "\n").dropFirst())
+        let alert = rows.map { $0.hasSuffix(",1") }
+        #expect(alert[31...39].allSatisfy { $0 }, "\(rows[29...39])")
+        #expect(rows[35].hasPrefix("2026-03-01 00:35:00,,0,1"), "\(rows[35])")
+        // Runs of alert rows = episodes, as score_traces.py counts them.
+        let runs = zip([false] + alert, alert).filter { !$0 && $1 }.count
+        #expect(runs == 1)
+    }
+
     @Test("a whole trace with a sentinel gives one row per input row and alerts on the sentinel rows")
     func sentinelTrace() {
         var text = "timestamp,value\n"
@@ -69,7 +85,7 @@ struct ReplayTests {
         let r = ReplayCSV.replay(Array(text.utf8), kind: .coldRoom)
         #expect(r.rows == 600)
         #expect(r.problems.isEmpty)
-        let rows = String(decoding: r.output, as: UTF8.self).split(separator: "\n").dropFirst()
+        let rows = Array(String(decoding: r.output, as: UTF8.self).split(separator: "\n").dropFirst())
         #expect(rows.count == 600)
         let alerts = rows.map { $0.hasSuffix(",1") }
         #expect(alerts[300] && alerts[319])

@@ -2,7 +2,8 @@
 /// `ChannelDetector` over it, and produce `timestamp,value,score,alert` bytes. No I/O: the command reads
 /// and writes the files. One output row per input row (blank lines are not rows, as in Python's csv);
 /// a row that cannot be read is reported with its line number and still gets an output row with an
-/// empty value, score 0 and alert 0.
+/// empty value and score 0; its alert column keeps the detector's state (an alert open before a
+/// missing reading is still open on it: a gap must not split one episode into two).
 ///
 /// Costs: one pass over the bytes, no per-row allocation (hand-written fixed-format timestamp and
 /// decimal parsers); output bytes are reserved up front.
@@ -109,18 +110,21 @@ public enum ReplayCSV {
                 out.append(0x2C)
                 if value != nil {
                     NumberText.append(o.score, decimals: 3, to: &out)
-                    out.append(0x2C)
-                    out.append(o.alert ? 0x31 : 0x30)
-                    if o.alert { alertRows += 1 }
                 } else {
-                    out.append(contentsOf: [0x30, 0x2C, 0x30])
+                    out.append(0x30)
                 }
+                // The alert column says whether an alert is open at this row: a missing reading
+                // neither ends one nor starts one, so one episode stays one run of alert rows.
+                out.append(0x2C)
+                out.append(o.alert ? 0x31 : 0x30)
+                if o.alert { alertRows += 1 }
                 if judge.hasRuleColumn { out.append(contentsOf: [0x2C, o.rules ? 0x31 : 0x30]) }
             case .badValue(let time, let text):
                 let o = judge.judge(time: time, value: nil)
                 events.append(contentsOf: o.events)
                 problems.append(Problem(line: lineNo, message: "unreadable value '\(text)'"))
-                out.append(contentsOf: [0x2C, 0x30, 0x2C, 0x30])
+                out.append(contentsOf: [0x2C, 0x30, 0x2C, o.alert ? 0x31 : 0x30])
+                if o.alert { alertRows += 1 }
                 if judge.hasRuleColumn { out.append(contentsOf: [0x2C, o.rules ? 0x31 : 0x30]) }
             case .badTimestamp(let text):
                 problems.append(Problem(line: lineNo, message: "unreadable timestamp '\(text)' (expected YYYY-MM-DD HH:MM:SS)"))

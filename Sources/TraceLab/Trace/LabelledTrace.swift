@@ -26,13 +26,13 @@ public struct LabelledTrace: Sendable {
     public var config: DetectorConfig { .defaults(for: kind, sampleInterval: sensor.interval) }
 
     /// Runs a fresh detector over the rows in order and returns the alert rows as `coop-edge replay`
-    /// writes them: the alert state after each reading, and never on a row without a reading.
+    /// writes them: the alert state after each row (a row without a reading keeps an open alert open).
     public func alertRows(config: DetectorConfig? = nil) -> [Bool] {
         var detector = ChannelDetector(channel: name, config: config ?? self.config)
         var out = [Bool](repeating: false, count: count)
         for i in 0..<count {
             let o = detector.update(time: time(at: i), value: values[i])
-            out[i] = o.alert && values[i] != nil
+            out[i] = o.alert
         }
         return out
     }
