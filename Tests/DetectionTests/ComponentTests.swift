@@ -8,7 +8,7 @@ struct ComponentTests {
     func validity() {
         var c = DetectorConfig.defaults(for: .coldRoom)
         c.sentinels = [85, -127]
-        let v = Validity(config: c)
+        var v = Validity(config: c)
         #expect(v.check(nil) == .missing)
         #expect(v.check(.nan) == .missing)
         #expect(v.check(3.5) == .valid)
@@ -16,7 +16,29 @@ struct ComponentTests {
         #expect(v.check(-127) == .sentinel)
         #expect(v.check(61) == .outOfRange)
         c.validMax = 100
-        #expect(Validity(config: c).check(85) == .sentinel)     // inside the range now: checked first
+        var inRange = Validity(config: c)
+        #expect(inRange.check(85) == .sentinel)     // inside the range now: checked first
+        #expect(inRange.check(4.1) == .valid)
+        #expect(inRange.check(85) == .sentinel)     // a jump to the code: the firmware's "no reading"
+        #expect(inRange.check(85) == .sentinel)     // and it stays there
+    }
+
+    @Test("validity: a real quantity passing through a sentinel's number stays valid; a jump to it does not")
+    func sentinelContinuity() {
+        var c = DetectorConfig.defaults(for: .weight)   // 6553.5 and 65535 are codes of 16-bit firmware
+        c.validMin = nil
+        c.validMax = nil
+        var v = Validity(config: c)
+        // A scale loaded through 6553.5 kg in 0.5 kg steps: every reading is a weight.
+        for w in stride(from: 6550.0, through: 6557.0, by: 0.5) { #expect(v.check(w) == .valid, "\(w) kg") }
+        // The same number straight after 412 kg is the firmware's code.
+        #expect(v.check(412) == .valid)
+        #expect(v.check(6553.5) == .sentinel)
+        #expect(v.check(6553.5) == .sentinel)
+        #expect(v.check(413) == .valid)
+        // A counter that counts up to 65535 reaches it from 65534.
+        #expect(v.check(65534) == .valid)
+        #expect(v.check(65535) == .valid)
     }
 
     @Test("no data: half a score until the delay, then 1; an answer resets")

@@ -20,7 +20,7 @@ public struct ChannelDetector: Sendable {
         init(_ value: DetectorConfig) { self.value = value }
     }
 
-    private let validity: Validity
+    private var validity: Validity
     private var noData: NoDataWatch
     /// Exactly one of these is set, by `config.kind` (static composition: no existentials per reading).
     private var coldRoom: ColdRoomPipeline?
