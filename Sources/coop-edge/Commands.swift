@@ -198,3 +198,25 @@ struct Scan: AsyncParsableCommand {
         print("\(found) device(s) answered on bus \(bus) (ids \(from)–\(to))")
     }
 }
+
+struct ACL: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "acl",
+        abstract: "Print the mosquitto ACL lines that confine this farm's broker user to its topic prefix (for the co-op's acl_file).")
+    @OptionGroup var site: SiteOptions
+    @Option(help: "The user the co-op's broker knows this farm as (default: broker.username in the site file; for a farm broker's bridge, its remote_username).")
+    var username: String?
+
+    func run() throws {
+        let site = try site.loadSite()
+        guard let user = username ?? site.broker.username else {
+            printError("\(self.site.config) has no broker.username: pass --username NAME, the user the co-op's broker knows this farm as")
+            throw ExitCode(1)
+        }
+        if let problem = BrokerACL.usernameProblem(user) {
+            printError(problem)
+            throw ExitCode(1)
+        }
+        print(BrokerACL.text(site: site, username: user), terminator: "")
+    }
+}

@@ -107,8 +107,11 @@ final class Broker: Sendable {
 /// `mosquitto_sub` on a topic filter, printing `topic payload` lines.
 final class Subscriber: Sendable {
     let process: TestProcess
-    init(port: Int, topic: String = "coop/#", id: String = "test-sub-\(UInt32.random(in: 0...UInt32.max))") async throws {
-        process = try TestProcess("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-q", "1", "-i", id], name: "sub")
+    /// `persistent`: a session the broker keeps (clean session off), so what arrives while this
+    /// subscriber is away waits for the next one with the same `id`.
+    init(port: Int, topic: String = "coop/#", id: String = "test-sub-\(UInt32.random(in: 0...UInt32.max))", persistent: Bool = false) async throws {
+        process = try TestProcess("/usr/bin/mosquitto_sub", ["-h", "127.0.0.1", "-p", "\(port)", "-t", topic, "-v", "-q", "1", "-i", id]
+                                  + (persistent ? ["-c"] : []), name: "sub")
     }
 
     /// A subscriber to `broker` that the broker has seen connect, so nothing published later is missed.
