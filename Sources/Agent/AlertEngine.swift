@@ -190,14 +190,15 @@ public struct AlertEngine: Sendable {
         return w.bytes
     }
 
-    /// The JSON of the active set, for the retained `…/alerts/active`.
-    public func activePayload(time: Double) -> [UInt8] {
+    /// The JSON of the active set, for the retained `…/alerts/active`, without the alerts of
+    /// `hiding` (devices whose site file says `share_alerts: false`).
+    public func activePayload(time: Double, hiding: Set<String> = []) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         w.string("ts", Timestamp.iso8601(time))
         w.beginArray("active")
         for key in active.keys.sorted() {
-            guard let (device, e) = active[key] else { continue }
+            guard let (device, e) = active[key], !hiding.contains(device) else { continue }
             write(e, device: device, into: &w, key: nil)
         }
         w.endArray()

@@ -35,12 +35,13 @@ public enum CoopEdgeAgent {
                                              "durability": "\(site.storage.durability.rawValue)",
                                              "commit_delay": "\(site.storage.commitDelay) s"])
         let options = try mqttOptions(for: site)
-        let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger)
+        let sharing = SharingTable(site: site)
+        let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger, sharing: sharing)
         let queue = SampleQueue()
         let liveness = Liveness()
         let updates = SiteUpdates()
         let polling = PollingService(site: site, queue: queue, logger: logger, liveness: liveness, updates: updates)
-        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, updates: updates,
+        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, updates: updates, sharing: sharing,
                                 onCommit: { publisher.notify() })
         logger.info("starting", metadata: ["site": "\(site.coop)/\(site.site)", "buses": "\(site.buses.count)", "devices": "\(site.devices.count)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

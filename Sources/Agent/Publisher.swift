@@ -30,6 +30,12 @@ public import ServiceLifecycle
 /// refusal is counted per reason (in the outbox, for `status`) and logged once per reason per
 /// episode. An episode ends when the broker accepts the refused row again (or a whole round of the
 /// lane goes through without a refusal). Reconnecting is the MQTT client's job (jittered backoff).
+///
+/// Sharing (issue 10) is enforced here, where a stored poll becomes a message: its `none` and
+/// `aggregate` channels are left out of the state payload (`SharingPolicy.shared`), so they never
+/// reach the MQTT client. A poll with nothing left to share is not published at all: its row goes
+/// with the next acknowledgements, counted as kept on the farm (no PUBACK is awaited for it). At
+/// every connect the retained `…/sharing` message states each device's policy.
 public actor Publisher: Service {
     public enum Signal: Sendable { case newData, tick, mqtt(MQTTEvent) }
 
@@ -70,6 +76,13 @@ public actor Publisher: Service {
     private var unsavedRefusals: [Int32: Int] = [:]
     private var refusedTotal = 0
     private var acked: [Int64] = []
+    /// Polls with nothing to share in full: deleted with the acknowledgements, no message sent.
+    private var keptOnFarm: [Int64] = []
+    private var keptTotal = 0
+    /// Each device's sharing policy (all `full` when the site says nothing), following reloads.
+    private let sharingTable: SharingTable
+    /// The version of `sharingTable` last announced on `…/sharing` (nil: not since the last connect).
+    private var announcedSharing: Int?
     /// An alert is among `acked`: its row is deleted at once rather than with the next commit, so a
     /// kill cannot make the broker see an alert twice (readings may come twice; the key drops them).
     private var ackedAlert = false
@@ -81,13 +94,14 @@ public actor Publisher: Service {
     private var ackedTotal = 0
     private var exhausted = false
 
-    public init(site: Site, outbox: Outbox, options: MQTTOptions, logger: Logger) {
+    public init(site: Site, outbox: Outbox, options: MQTTOptions, logger: Logger, sharing: SharingTable? = nil) {
         self.site = site
         self.outbox = outbox
         self.logger = logger
         self.maxInflight = max(1, options.maxInflight)
         self.client = MQTTClient(options: options)
         let siteName = site.site
+        self.sharingTable = sharing ?? SharingTable(site: site)
         self.render = { sample, seq in (site.stateTopic(device: sample.device), StatePayload.encode(sample, seq: seq, site: siteName)) }
         (signals, signalContinuation) = AsyncStream.makeStream(of: Signal.self, bufferingPolicy: .unbounded)
     }
@@ -148,6 +162,8 @@ public actor Publisher: Service {
             loggedFailures.removeAll()
             logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "mqtt": "\(site.broker.protocolVersion.rawValue)"])
             _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
+            announcedSharing = nil
+            await announceSharing()
             await markBacklog()
         case .mqtt(.connectFailed(_, let reason)):
             reportUnreachable(reason)
@@ -174,6 +190,7 @@ public actor Publisher: Service {
         case .mqtt(.acknowledged):
             _ = takeAcknowledged()
         case .tick:
+            await announceSharing()
             rewindStale()
             resumeRefusedLanes()
             await saveRefusals()
@@ -182,8 +199,20 @@ public actor Publisher: Service {
         }
         // Hand acknowledgements to the outbox in groups (one hop per 64, or per tick when traffic is
         // light); it deletes them with its next commit, not one transaction per PUBACK.
-        if acked.count >= 64 || (!acked.isEmpty && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
+        let done = acked.count + keptOnFarm.count
+        if done >= 64 || (done > 0 && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
         await fillWindow()
+    }
+
+    /// The farm's choice of what leaves it, retained on `…/sharing` for the co-op (the status payload
+    /// stays a bare `online`): at every connect, and again when a reload changes it.
+    private func announceSharing() async {
+        guard connected else { return }
+        let now = sharingTable.current
+        guard announcedSharing != now.version else { return }
+        if (try? await client.publish(topic: site.sharingTopic, payload: now.payload, qos: 1, retain: true)) != nil {
+            announcedSharing = now.version
+        }
     }
 
     /// Moves the messages the broker accepted from `inflight` to `acked`; a refused one (reason
@@ -316,15 +345,18 @@ public actor Publisher: Service {
     }
 
     private func flushAcks() async {
-        guard !acked.isEmpty else { return }
+        guard !acked.isEmpty || !keptOnFarm.isEmpty else { return }
         let ids = acked
+        let kept = keptOnFarm
         acked.removeAll(keepingCapacity: true)
+        keptOnFarm.removeAll(keepingCapacity: true)
         let promptly = ackedAlert
         ackedAlert = false
-        do { try await outbox.acknowledge(ids, promptly: promptly) }
+        do { try await outbox.acknowledge(ids, keptOnFarm: kept, promptly: promptly) }
         catch {
             // Kept, and tried again on the next tick: the broker has these, the rows must go.
             acked.append(contentsOf: ids)
+            keptOnFarm.append(contentsOf: kept)
             if promptly { ackedAlert = true }
             logger.error("could not mark delivered messages; retrying", metadata: ["error": "\(error)"])
         }
@@ -423,7 +455,14 @@ public actor Publisher: Service {
                 : StatePayload.encodeBatch(device: device, polls: polls.map { ($0.sample, $0.seq) }, site: site.site)
             built.append((polls.map(\.id), OutgoingMessage(topic: site.stateTopic(device: device), payload: payload, qos: 1)))
         }
-        for p in fetched.polls {
+        var kept: [Int64] = []
+        let sharing = sharingTable.current.policies
+        for var p in fetched.polls {
+            // Only what the site shares in full goes into a state message.
+            if let policy = sharing[p.sample.device], !policy.sharesEverything {
+                guard let shared = policy.shared(p.sample) else { kept.append(p.id); continue }
+                p.sample = shared
+            }
             if !waited(p.created) {
                 let (topic, payload) = render(p.sample, p.seq)
                 built.append(([p.id], OutgoingMessage(topic: topic, payload: payload, qos: 1)))
@@ -439,10 +478,16 @@ public actor Publisher: Service {
         }
         for device in order { closeGroup(device) }
         built.sort { $0.ids[0] < $1.ids[0] }
+        // Kept on the farm: nothing to send, nothing to wait for; they go with the acknowledgements.
+        if !kept.isEmpty {
+            keptOnFarm.append(contentsOf: kept)
+            keptTotal += kept.count
+        }
         let sent = await send(Array(built.prefix(room)), lane: .readings)
-        // The cursor passes only a run of ids that all went out; later ones are skipped while in flight.
+        // The cursor passes only a run of ids that all went out (or were kept on the farm); later
+        // ones are skipped while in flight.
         if let sent {
-            let out = Set(sent)
+            let out = Set(sent).union(kept)
             var c = after
             for id in (fetched.messages.map(\.id) + fetched.polls.map(\.id)).sorted() {
                 guard out.contains(id) || inflightReadings.contains(id) else { break }
@@ -532,7 +577,7 @@ public actor Publisher: Service {
         await flushAcks()
         await saveRefusals()
         await client.disconnect()
-        logger.info("publisher stopped", metadata: ["sent": "\(sentTotal)", "acknowledged": "\(ackedTotal)", "refused": "\(refusedTotal)",
+        logger.info("publisher stopped", metadata: ["sent": "\(sentTotal)", "acknowledged": "\(ackedTotal)", "refused": "\(refusedTotal)", "kept_on_farm": "\(keptTotal)",
                                                     "unacknowledged": "\(inflight.count)"])
     }
 }

@@ -16,6 +16,12 @@ public import ServiceLifecycle
 /// does not wait: a batch that raised or cleared one commits at once. Each poll gets its device's next
 /// sequence number (`Outbox.beginNumbering` says where numbering goes on, so no number is used twice).
 /// It stops when the polling stream ends, after committing all of it.
+///
+/// Sharing (issue 10): every poll is committed complete, whatever the site shares. The recorder
+/// also keeps each device's `aggregate` channels' window (`AggregateWindow`) and, when a poll of the
+/// next window arrives, commits the closed window's summary with the polls, on the readings lane,
+/// together with the state of the windows under way (so a restart continues them). Alerts of a
+/// device with `share_alerts: false` are not turned into messages.
 public struct Recorder: Service {
     private let site: Site
     private let outbox: Outbox
@@ -23,12 +29,15 @@ public struct Recorder: Service {
     private let onCommit: @Sendable () -> Void
     private let logger: Logger
     private let updates: SiteUpdates?
+    private let sharing: SharingTable?
 
     /// With `updates`, a reloaded site replaces the alert engine when the recorder next wakes; the
     /// new engine takes over the state of every unchanged channel (`AlertEngine.takeOver`).
     /// Numbering, the outbox and the commit settings stay those of the running site.
+    /// With `sharing`, a reloaded site's policies go there before any poll of it is committed.
     public init(site: Site, outbox: Outbox, queue: SampleQueue, logger: Logger, updates: SiteUpdates? = nil,
-                onCommit: @escaping @Sendable () -> Void) {
+                sharing: SharingTable? = nil, onCommit: @escaping @Sendable () -> Void) {
+        self.sharing = sharing
         self.site = site
         self.outbox = outbox
         self.queue = queue
@@ -38,6 +47,8 @@ public struct Recorder: Service {
     }
 
     public static let baselineKey = "alert-engine"
+    /// State key of one device's aggregate window under way.
+    static func aggregateKey(_ device: String) -> String { "aggregate/" + device }
     public static let baselineEvery: Duration = .seconds(300)
 
     /// While polls wait for their commit, the recorder looks at what gathered at least this often:
@@ -54,6 +65,15 @@ public struct Recorder: Service {
             let restored = engine.restore(saved)
             logger.info("detector baselines restored", metadata: ["channels": "\(restored)"])
         }
+        // Sharing: aggregate windows per device, and the devices whose alerts stay on the farm.
+        var aggregators: [String: AggregateWindow] = [:]
+        for d in site.devices where !d.aggregateChannels.isEmpty {
+            var a = AggregateWindow(device: d.name, length: d.sharing.aggregateWindow, channels: d.aggregateChannels)
+            if let saved = try? await outbox.loadState(Self.aggregateKey(d.name)) { a.restore(saved) }
+            aggregators[d.name] = a
+        }
+        var aggregatesChanged = Set<String>()
+        var privateAlerts = Set(site.devices.filter { !$0.sharing.alerts }.map(\.name))
         var lastBaselineSave = ContinuousClock.now
         var alertSeq: UInt64 = sequences["/alerts"] ?? floor
         var lastRetention = ContinuousClock.now.advanced(by: .seconds(-3600))
@@ -75,17 +95,30 @@ public struct Recorder: Service {
                 let seq = (sequences[sample.device] ?? floor) + 1
                 sequences[sample.device] = seq
                 polls.append(PollRecord(sample: sample, seq: seq))
+                if var a = aggregators[sample.device] {
+                    if let closed = a.add(sample) {
+                        messages.append(NewMessage(lane: .readings, topic: site.aggregateTopic(device: sample.device),
+                                                   payload: SharingPayload.aggregate(closed, site: site.site), created: closed.end))
+                    }
+                    aggregators[sample.device] = a
+                    aggregatesChanged.insert(sample.device)
+                }
                 // Alerts go into the same transaction, in the lane that leaves ahead of the backlog.
                 let events = engine.process(sample)
+                // share_alerts: false keeps the device's alerts on the farm: logged, never a message.
+                let shared = !privateAlerts.contains(sample.device)
                 for e in events {
+                    logger.notice("alert \(e.phase.rawValue): \(e.message)", metadata: ["channel": "\(e.channel)", "kind": "\(e.kind.rawValue)"])
+                    guard shared else { continue }
                     alertSeq += 1
                     messages.append(NewMessage(lane: .alerts, topic: site.alertsTopic,
                                                payload: engine.eventPayload(e, device: sample.device, seq: alertSeq), created: sample.time))
-                    logger.notice("alert \(e.phase.rawValue): \(e.message)", metadata: ["channel": "\(e.channel)", "kind": "\(e.kind.rawValue)"])
                 }
                 if !events.isEmpty {
-                    messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: sample.time),
-                                               retain: true, created: sample.time))
+                    if shared {
+                        messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: sample.time, hiding: privateAlerts),
+                                                   retain: true, created: sample.time))
+                    }
                     alertsWaiting = true
                 }
             }
@@ -96,7 +129,9 @@ public struct Recorder: Service {
             guard !polls.isEmpty || !messages.isEmpty else { return true }
             // An alert raised or cleared: the engine's state goes into the same transaction, so a
             // restart (a crash, the watchdog) finds the episode exactly as published.
-            let state = alertsWaiting ? [Self.baselineKey: engine.snapshot()] : [:]
+            var state = alertsWaiting ? [Self.baselineKey: engine.snapshot()] : [:]
+            // The aggregate windows under way commit with the polls that fed them.
+            for device in aggregatesChanged { state[Self.aggregateKey(device)] = aggregators[device]?.encodeState() ?? [] }
             do {
                 try await outbox.append(messages, polls: polls, sequences: alertsWaiting ? ["/alerts": alertSeq] : [:], state: state)
                 committed += polls.count
@@ -104,6 +139,7 @@ public struct Recorder: Service {
                 messages.removeAll(keepingCapacity: true)
                 waitingSince = nil
                 alertsWaiting = false
+                aggregatesChanged.removeAll()
                 retryAt = nil
                 onCommit()
                 return true
@@ -178,13 +214,28 @@ public struct Recorder: Service {
         /// A reloaded site: a new engine for it, carrying over what did not change. When the set of
         /// open alerts changes (a removed device's alert leaves it), the retained set is sent again.
         func adopt(_ reloaded: Site) {
+            // Sharing follows the file: an unchanged device keeps its window under way; a changed
+            // one starts a new window (its old one is not published: its policy changed).
+            sharing?.adopt(reloaded)
+            privateAlerts = Set(reloaded.devices.filter { !$0.sharing.alerts }.map(\.name))
+            var windows: [String: AggregateWindow] = [:]
+            for d in reloaded.devices where !d.aggregateChannels.isEmpty {
+                if let old = aggregators[d.name], old.length == d.sharing.aggregateWindow, old.channelNames == d.aggregateChannels {
+                    windows[d.name] = old
+                } else {
+                    windows[d.name] = AggregateWindow(device: d.name, length: d.sharing.aggregateWindow, channels: d.aggregateChannels)
+                    aggregatesChanged.insert(d.name)
+                }
+            }
+            for name in aggregators.keys where windows[name] == nil { aggregatesChanged.insert(name) }
+            aggregators = windows
             var fresh = AlertEngine(site: reloaded)
             let kept = fresh.takeOver(from: engine)
             let changed = Set(fresh.active.keys) != Set(engine.active.keys)
             engine = fresh
             if changed {
                 let now = Date().timeIntervalSince1970
-                messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: now),
+                messages.append(NewMessage(lane: .alerts, topic: site.activeAlertsTopic, payload: engine.activePayload(time: now, hiding: privateAlerts),
                                            retain: true, created: now))
                 alertsWaiting = true
                 if waitingSince == nil { waitingSince = .now }

@@ -1,7 +1,7 @@
 public import EdgeCore
 
 extension ConfigLoader {
-    static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts", "spoilage"]
+    static let siteKeys = ["coop", "site", "topic_prefix", "profiles_dir", "broker", "storage", "buses", "devices", "alerts", "spoilage", "aggregate_window"]
     static let spoilageKeys = ["channel", "commodity", "room", "safe", "budget_degree_hours", "reference", "shelf_life_hours", "q10", "alert_at"]
     static let detectorKinds = ["cold_room", "soil_moisture", "weight", "generic", "off"]
     static let brokerKeys = ["url", "client_id", "username", "password_file", "ca_file", "cert_file", "key_file", "keepalive", "max_inflight", "protocol"]
@@ -9,7 +9,7 @@ extension ConfigLoader {
     static let busKeys = ["name", "tcp", "rtu", "response_timeout_ms", "byte_timeout_ms", "inter_frame_delay_ms", "late_reply_guard_ms"]
     static let tcpKeys = ["host", "port"]
     static let rtuKeys = ["device", "baud", "parity", "data_bits", "stop_bits", "rs485"]
-    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels", "detect", "defrost"]
+    static let deviceKeys = ["name", "bus", "slave", "profile", "poll", "channels", "detect", "defrost", "share", "aggregate_window", "share_alerts"]
     static let defrostKeys = ["every", "duration", "at", "utc_offset", "learn", "from"]
     static let alertKeys = ["channel", "above", "below", "for", "severity", "message"]
 
@@ -64,6 +64,8 @@ extension ConfigLoader {
             }
             buses.append(bus)
         }
+
+        let siteWindow = parseAggregateWindow(top, r) ?? SharingPolicy.defaultAggregateWindow
 
         // Devices, with their profiles.
         var devices: [DeviceConfig] = []
@@ -166,9 +168,11 @@ extension ConfigLoader {
                              "'defrost' tells a cold-room detector about the room's defrost cycle, but no channel of this device has one: add e.g. detect: { temperature: cold_room }")
                 }
             }
+            let sharing = parseSharing(f, r, channels: (channels ?? profile?.channels ?? []).map(\.name),
+                                       profileName: profile?.name, siteWindow: siteWindow, pollMS: pollMS)
             if let name, let busName, let profile, let slave, let pollMS, busNames[busName] != nil, !(slave == 0 && isRTU) {
                 devices.append(DeviceConfig(name: name, bus: busName, slave: slave, profile: profile, pollMS: pollMS,
-                                            channels: channels, detect: detect, defrost: defrost))
+                                            channels: channels, detect: detect, defrost: defrost, sharing: sharing))
                 if let from = defrost?.from { defrostSources.append((name, from, f.node("defrost"), f.sub("defrost.from"))) }
             }
         }
@@ -281,6 +285,60 @@ extension ConfigLoader {
         guard let coop, let siteName, let broker, let storage else { return nil }
         return Site(coop: coop, site: siteName, topicPrefix: prefix, broker: broker,
                     storage: storage, buses: buses, devices: devices, alerts: alerts, spoilage: spoilage)
+    }
+
+    /// Shortest aggregate window: tests use 10 s; a real site uses minutes.
+    static let minimumAggregateWindow: Double = 5
+
+    /// `aggregate_window: 15m` (site-wide default, or per device).
+    static func parseAggregateWindow(_ f: NodeReader.Fields, _ r: NodeReader) -> Double? {
+        guard let w = f.duration("aggregate_window") else { return nil }
+        guard w >= minimumAggregateWindow, w <= 86_400 else {
+            r.report(f.node("aggregate_window"), f.sub("aggregate_window"),
+                     "'aggregate_window' must be between \(Int(minimumAggregateWindow))s and 24h, e.g. 15m")
+            return nil
+        }
+        return w
+    }
+
+    /// `share: full | aggregate | none`, or per channel `share: { default: aggregate, temperature: full, door: none }`;
+    /// `aggregate_window: 15m`; `share_alerts: false`.
+    static func parseSharing(_ f: NodeReader.Fields, _ r: NodeReader, channels: [String], profileName: String?,
+                             siteWindow: Double, pollMS: Int?) -> SharingPolicy {
+        var policy = SharingPolicy(aggregateWindow: parseAggregateWindow(f, r) ?? siteWindow)
+        let modes = SharingPolicy.Mode.allCases.map(\.rawValue)
+        func mode(_ node: YAMLNode?, _ path: String, _ key: String) -> SharingPolicy.Mode? {
+            guard let node else { return nil }
+            guard case .scalar(let s) = node else {
+                r.report(node, path, "'\(key)' must be full, aggregate or none, not \(kind(node))"); return nil
+            }
+            if let m = SharingPolicy.Mode(rawValue: s.string.lowercased()) { return m }
+            var message = "'\(s.string)' is not a sharing mode; use full, aggregate or none"
+            if let near = Spelling.nearest(s.string, in: modes) { message += " — did you mean '\(near)'?" }
+            r.report(node, path, message)
+            return nil
+        }
+        if let node = f.node("share") {
+            if case .mapping = node {
+                // Without its profile the channels are unknown: its own error says so.
+                guard profileName != nil else { return policy }
+                // Unknown channels are reported with did-you-mean by the mapping reader.
+                if let m = r.mapping(node, f.sub("share"), allowed: ["default"] + channels) {
+                    for pair in m.pairs {
+                        guard let v = mode(pair.value, m.sub(pair.key), pair.key) else { continue }
+                        if pair.key == "default" { policy.defaultMode = v } else { policy.channels[pair.key] = v }
+                    }
+                }
+            } else if let v = mode(node, f.sub("share"), "share") {
+                policy.defaultMode = v
+            }
+        }
+        if let alerts = f.bool("share_alerts") { policy.alerts = alerts }
+        if let pollMS, channels.contains(where: { policy.mode(for: $0) == .aggregate }), policy.aggregateWindow * 1000 < Double(pollMS) {
+            r.report(f.node("aggregate_window") ?? f.node("share"), f.sub("aggregate_window"),
+                     "the aggregate window (\(SharingPolicy.durationText(policy.aggregateWindow))) is shorter than the poll interval: each window would hold at most one reading")
+        }
+        return policy
     }
 
     /// `defrost: { every: 6h, duration: 40m }`, `{ at: ["02:00", "14:00"], duration: 30m, utc_offset: "+05:30" }`,

@@ -71,6 +71,9 @@ public struct OutboxStats: Sendable, Equatable {
     public var refusals: [Int32: Int64] = [:]
     /// When the broker last refused a message (seconds since the epoch).
     public var lastRefusal: Double?
+    /// Polls removed without a message because the site shares none of their channels in full
+    /// (`share: none` / `aggregate`); the farm had them, the co-op gets their aggregates at most.
+    public var keptOnFarm: Int64 = 0
 
     public var refusedTotal: Int64 { refusals.values.reduce(0, +) }
 }
@@ -177,6 +180,8 @@ public actor Outbox {
     /// Acknowledged, not yet deleted (see the type's comment).
     private var acked: [Int64] = []
     private var ackedSet: Set<Int64> = []
+    /// Of `acked`, the polls kept on the farm (nothing of them is shared): counted as `kept_on_farm`.
+    private var keptSet: Set<Int64> = []
     private var ackedSince: ContinuousClock.Instant? = nil
     /// The last number passed to `append` per device, written to `sequences` (and to `PATH.seq`) at `close`.
     private var lastUsed: [String: UInt64] = [:]
@@ -502,6 +507,7 @@ public actor Outbox {
             nextID = id
             acked.removeAll(keepingCapacity: true)
             ackedSet.removeAll(keepingCapacity: true)
+            keptSet.removeAll(keepingCapacity: true)
             ackedSince = nil
             for (shape, sid) in newShapes { shapeIDs[shape] = sid; shapesByID[sid] = shape }
             for (device, seq) in sequences where seq > (lastUsed[device] ?? 0) { lastUsed[device] = seq }
@@ -539,8 +545,12 @@ public actor Outbox {
     /// remembers the highest id deleted so ids are never given again after the tables empty.
     private func deleteAcknowledged(_ db: SQLiteConnection) throws(OutboxError) {
         guard !acked.isEmpty else { return }
-        let removed = try deleteRows(acked, db)
-        try bump("delivered", by: removed, db)
+        if keptSet.isEmpty {
+            try bump("delivered", by: try deleteRows(acked, db), db)
+        } else {
+            try bump("delivered", by: try deleteRows(acked.filter { !keptSet.contains($0) }, db), db)
+            try bump("kept_on_farm", by: try deleteRows(acked.filter { keptSet.contains($0) }, db), db)
+        }
     }
 
     private func deleteRows(_ ids: [Int64], _ db: SQLiteConnection) throws(OutboxError) -> Int64 {
@@ -684,7 +694,14 @@ public actor Outbox {
     /// the oldest has waited twice the commit delay (at least a second) — when polling has stopped —
     /// and at `close`. Until then `pending` skips them. `promptly` deletes them now (the publisher asks
     /// for alerts: rare, and a kill must not send one twice).
-    public func acknowledge(_ ids: [Int64], promptly: Bool = false) throws(OutboxError) {
+    ///
+    /// `keptOnFarm`: polls the site shares nothing of (every channel `none` or `aggregate`): the
+    /// publisher sends no message for them, and they go with the acknowledged ones, counted apart.
+    public func acknowledge(_ ids: [Int64], keptOnFarm: [Int64] = [], promptly: Bool = false) throws(OutboxError) {
+        if !keptOnFarm.isEmpty {
+            if ackedSince == nil { ackedSince = .now }
+            for id in keptOnFarm where ackedSet.insert(id).inserted { acked.append(id); keptSet.insert(id) }
+        }
         if !ids.isEmpty {
             if ackedSince == nil { ackedSince = .now }
             for id in ids where ackedSet.insert(id).inserted { acked.append(id) }
@@ -706,6 +723,7 @@ public actor Outbox {
             try db.exec("COMMIT")
             acked.removeAll(keepingCapacity: true)
             ackedSet.removeAll(keepingCapacity: true)
+            keptSet.removeAll(keepingCapacity: true)
             ackedSince = nil
         } catch {
             try? db.exec("ROLLBACK")
@@ -868,7 +886,8 @@ public actor Outbox {
             pendingReadings: Int(try pendingReadingRows(db)),
             oldestPending: oldestValue,
             delivered: try counter("delivered"), dropped: try counter("dropped"), rejected: try counter("rejected"),
-            fileBytes: try fileBytes(db), refusals: refusals, lastRefusal: last > 0 ? Double(last) : nil)
+            fileBytes: try fileBytes(db), refusals: refusals, lastRefusal: last > 0 ? Double(last) : nil,
+            keptOnFarm: try counter("kept_on_farm"))
     }
 
     /// A small persistent key-value store for the agent's own state (detector baselines).

@@ -60,12 +60,34 @@ struct CheckConfig: ParsableCommand {
             if let site = try? ConfigLoader.loadSite(path: file, profilesDirectory: profiles) {
                 for w in ConfigLoader.portWarnings(site: site, sitePath: file) { printError("warning: " + w.description) }
                 print("\(file): ok — \(site.buses.count) bus(es), \(site.devices.count) device(s), \(site.devices.reduce(0) { $0 + $1.channels.count }) channel(s), publishing under \(site.topicPrefix)/")
+                print("")
+                print(Self.sharingTable(site))
             }
             return
         }
         for p in problems { printError(p.description) }
         printError("\(problems.count) problem(s) found")
         throw ExitCode(1)
+    }
+}
+
+extension CheckConfig {
+    /// What each channel shares, one row per channel:
+    ///
+    ///     device       channel      shares         alerts
+    ///     cold-room-1  temperature  full           yes
+    ///     cold-room-1  humidity     aggregate 15m  yes
+    static func sharingTable(_ site: Site) -> String {
+        var rows = [["device", "channel", "shares", "alerts"]]
+        for d in site.devices {
+            for c in d.channels { rows.append([d.name, c.name, d.sharing.describe(c.name), d.sharing.alerts ? "yes" : "no"]) }
+        }
+        var widths = [Int](repeating: 0, count: 4)
+        for r in rows { for (i, cell) in r.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { r in
+            r.enumerated().map { i, cell in i == r.count - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count) }
+                .joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 }
 
@@ -120,6 +142,7 @@ struct Status: AsyncParsableCommand {
             }
             print("delivered:         \(s.delivered)")
             print("dropped:           \(s.dropped) (by retention or a full disk)")
+            if s.keptOnFarm > 0 { print("kept on the farm:  \(s.keptOnFarm) poll(s) with no channel shared in full (share: none / aggregate): no state message") }
             if s.rejected > 0 { print("rejected:          \(s.rejected) (refused by the MQTT client for good; see the log)") }
             if s.refusedTotal > 0 {
                 // Refused by the broker (MQTT 5 PUBACK ≥ 0x80): kept in the outbox and retried.

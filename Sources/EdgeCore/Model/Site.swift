@@ -33,6 +33,10 @@ public struct Site: Sendable {
     public var alertsTopic: String { "\(topicPrefix)/alerts" }
     /// Retained: the alerts active now, so a dashboard that connects late sees them.
     public var activeAlertsTopic: String { "\(topicPrefix)/alerts/active" }
+    /// One message per device per window with its `aggregate` channels' statistics.
+    public func aggregateTopic(device: String) -> String { "\(topicPrefix)/\(device)/aggregate" }
+    /// Retained: what each device and channel shares (the farm's choice, for the co-op to see).
+    public var sharingTopic: String { "\(topicPrefix)/sharing" }
 
     public func devices(on bus: String) -> [DeviceConfig] { devices.filter { $0.bus == bus } }
 }
@@ -154,9 +158,11 @@ public struct DeviceConfig: Sendable, Equatable {
     public var detect: [String: String]
     /// The room's defrost cycle, as the installer knows it (`defrost:` in the site file).
     public var defrost: DefrostDeclaration?
+    /// What leaves the farm (`share:`, `aggregate_window:`, `share_alerts:`); everything by default.
+    public var sharing: SharingPolicy
 
     public init(name: String, bus: String, slave: Int, profile: Profile, pollMS: Int, channels: [ChannelSpec]? = nil,
-                detect: [String: String] = [:], defrost: DefrostDeclaration? = nil) {
+                detect: [String: String] = [:], defrost: DefrostDeclaration? = nil, sharing: SharingPolicy = SharingPolicy()) {
         self.name = name
         self.bus = bus
         self.slave = slave
@@ -165,7 +171,11 @@ public struct DeviceConfig: Sendable, Equatable {
         self.channels = channels ?? profile.channels
         self.detect = detect
         self.defrost = defrost
+        self.sharing = sharing
     }
+
+    /// The channels shared as aggregates, in the device's order.
+    public var aggregateChannels: [String] { channels.map(\.name).filter { sharing.mode(for: $0) == .aggregate } }
 
     /// The detector kind for a channel, or nil when it is not watched.
     public func detectorKind(for channel: ChannelSpec) -> String? {
