@@ -192,11 +192,8 @@ class Subscriber:
         self.proc.terminate()
 
 
-def run_load(name, agent, seconds, down, detect, workdir, soak=0):
-    load = LOADS[name]
-    devices, registers = load["devices"], load["registers"]
-    d = tempfile.mkdtemp(prefix=f"footprint-{name}-", dir=workdir)
-    broker_port, modbus_port = free_port(), free_port()
+def write_site(d, devices, registers, poll, broker_port, modbus_port, detect=False, storage_extra=""):
+    """The benchmark's profile (REGISTERS holding registers), site file and mosquitto config in D."""
     os.makedirs(f"{d}/profiles")
     with open(f"{d}/profiles/bench.yaml", "w") as f:
         f.write(f"model: benchmark device, {registers} holding registers\nmax_registers_per_read: {registers}\nchannels:\n")
@@ -205,15 +202,23 @@ def run_load(name, agent, seconds, down, detect, workdir, soak=0):
     with open(f"{d}/site.yaml", "w") as f:
         f.write(f"coop: bench\nsite: s\nprofiles_dir: {d}/profiles\n"
                 f"broker: {{ url: \"mqtt://127.0.0.1:{broker_port}\" }}\n"
-                f"storage: {{ path: {d}/outbox.sqlite }}\n"
+                f"storage: {{ path: {d}/outbox.sqlite{storage_extra} }}\n"
                 f"buses:\n  - {{ name: b0, tcp: {{ host: 127.0.0.1, port: {modbus_port} }} }}\ndevices:\n")
         for i in range(1, devices + 1):
             extra = ""
             if detect:
                 extra = ", detect: { " + ", ".join(f"r{r}: generic" for r in range(registers)) + " }"
-            f.write(f"  - {{ name: dev-{i}, bus: b0, slave: {i}, profile: bench, poll: {load['poll']}{extra} }}\n")
+            f.write(f"  - {{ name: dev-{i}, bus: b0, slave: {i}, profile: bench, poll: {poll}{extra} }}\n")
     with open(f"{d}/mosquitto.conf", "w") as f:
         f.write(f"listener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n")
+
+
+def run_load(name, agent, seconds, down, detect, workdir, soak=0):
+    load = LOADS[name]
+    devices, registers = load["devices"], load["registers"]
+    d = tempfile.mkdtemp(prefix=f"footprint-{name}-", dir=workdir)
+    broker_port, modbus_port = free_port(), free_port()
+    write_site(d, devices, registers, load["poll"], broker_port, modbus_port, detect)
 
     children = []
     def start(cmd, **kw):
@@ -305,20 +310,7 @@ def run_backlog(agent, bench, hours, workdir):
     devices, registers = 20, 5
     d = tempfile.mkdtemp(prefix="footprint-backlog-", dir=workdir)
     broker_port, modbus_port = free_port(), free_port()
-    os.makedirs(f"{d}/profiles")
-    with open(f"{d}/profiles/bench.yaml", "w") as f:
-        f.write(f"model: benchmark device, {registers} holding registers\nmax_registers_per_read: {registers}\nchannels:\n")
-        for r in range(registers):
-            f.write(f"  r{r}: {{ function: holding, address: {r}, type: u16, scale: 0.1, unit: \"u\" }}\n")
-    with open(f"{d}/site.yaml", "w") as f:
-        f.write(f"coop: bench\nsite: s\nprofiles_dir: {d}/profiles\n"
-                f"broker: {{ url: \"mqtt://127.0.0.1:{broker_port}\" }}\n"
-                f"storage: {{ path: {d}/outbox.sqlite, max_size_mb: 4096 }}\n"
-                f"buses:\n  - {{ name: b0, tcp: {{ host: 127.0.0.1, port: {modbus_port} }} }}\ndevices:\n")
-        for i in range(1, devices + 1):
-            f.write(f"  - {{ name: dev-{i}, bus: b0, slave: {i}, profile: bench, poll: 1s }}\n")
-    with open(f"{d}/mosquitto.conf", "w") as f:
-        f.write(f"listener {broker_port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\n")
+    write_site(d, devices, registers, "1s", broker_port, modbus_port, storage_extra=", max_size_mb: 4096")
     children = []
     try:
         out = subprocess.run([bench, "make-backlog", f"{d}/outbox.sqlite", str(devices), str(registers), str(hours)],

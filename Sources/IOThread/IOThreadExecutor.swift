@@ -3,7 +3,6 @@ internal import Glibc
 #elseif canImport(Darwin)
 internal import Darwin
 #endif
-internal import CPlatform
 
 /// A serial executor that runs every job on one dedicated OS thread.
 ///
@@ -14,8 +13,7 @@ internal import CPlatform
 /// Built on pthreads directly (no Foundation `Thread`), so the agent links without Foundation.
 /// Cost: one thread (default stack 512 KiB) that sleeps on a condition variable when idle.
 public final class IOThreadExecutor: SerialExecutor, @unchecked Sendable {
-    // @unchecked Sendable: `jobs` and `stopped` are only touched while holding `mutex`, and
-    // `thread` is written once in init before any job can run.
+    // @unchecked Sendable: `jobs`, `stopped` and `thread` are only touched while holding `mutex`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var jobs: [UnownedJob] = []
@@ -29,20 +27,8 @@ public final class IOThreadExecutor: SerialExecutor, @unchecked Sendable {
         self.name = name
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, max(stackSize, Int(PTHREAD_STACK_MIN)))
         // The thread holds a strong reference until drain() returns, as Foundation's Thread did.
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let started = pthread_create(&thread, &attributes, { context in
-            let executor = Unmanaged<IOThreadExecutor>.fromOpaque(context!).takeRetainedValue()
-            CPlatform_name_this_thread(executor.name)
-            executor.drain()
-            return nil
-        }, context)
-        precondition(started == 0, "IOThreadExecutor: pthread_create failed (\(started))")
-        pthread_detach(thread)
+        OSThread.start(name: name, stackSize: stackSize) { self.drain() }
     }
 
     deinit {
@@ -74,6 +60,9 @@ public final class IOThreadExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     private func drain() {
+        pthread_mutex_lock(mutex)
+        thread = pthread_self()
+        pthread_mutex_unlock(mutex)
         var batch: [UnownedJob] = []
         while true {
             pthread_mutex_lock(mutex)
@@ -92,5 +81,9 @@ public final class IOThreadExecutor: SerialExecutor, @unchecked Sendable {
     }
 
     /// True when called on this executor's thread: a cheap check for tests and assertions.
-    public var isCurrentThread: Bool { pthread_equal(pthread_self(), thread) != 0 }
+    public var isCurrentThread: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return pthread_equal(pthread_self(), thread) != 0
+    }
 }

@@ -40,7 +40,8 @@ struct AggregateRecorderTests {
             let pending = try await outbox.pendingReadings(after: 0, limit: 1000)
             return pending.polls.count >= samples.count ? true : nil
         }
-        try await Task.sleep(for: .milliseconds(200))
+        // It then saves its state and waits to be told to stop; cancelling ends that wait, and the
+        // task's value is there once everything it does at the end is done.
         task.cancel()
         try? await task.value
     }

@@ -41,8 +41,7 @@ struct IOThreadTests {
                 lock.withLock { box.done += 1 }
             }
         }
-        let deadline = Date().addingTimeInterval(20)
-        while lock.withLock({ box.done }) < 4 && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await waitUntil(timeout: .seconds(20), "four worker threads done") { lock.withLock { box.done } == 4 ? true : nil }
         #expect(lock.withLock { box.n } == 40_000)
     }
 
