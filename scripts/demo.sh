@@ -4,7 +4,7 @@
 # polls, stores and publishes, and what reaches the broker is printed as a person reads it
 # (scripts/demo-view.py). Time runs 120× faster for the simulator and for the agent's detectors and
 # rules: a defrost every 6 simulated hours, and cold room 2's compressor fails 3½ hours in (under two
-# real minutes) and is repaired an hour later, every 8 hours. Commands typed while it runs go to the
+# real minutes) and is repaired an hour later, every 6 hours (between the same two defrosts each time). Commands typed while it runs go to the
 # simulator (`fail cold-room-1`, `repair cold-room-1`, `set cold-room-1.temperature 12`, `values`).
 # Ctrl-C stops every process this script started.
 set -uo pipefail
@@ -41,10 +41,15 @@ if port_open 1502; then
   exit 1
 fi
 SPEED=120
+# The simulated clock, shared by the simulator and the agent: it starts at 23:00 UTC "yesterday", so the
+# declared defrosts (every 6 h from midnight) come 1 h in and every 6 h after, and the failure at 3½ h
+# falls between two of them whatever the time of day the demo is started.
+WALL=$(date +%s)
+CLOCK="$(( WALL / 86400 * 86400 - 3600 ))@$WALL"
 rm -f demo-state/sim.in && mkfifo demo-state/sim.in
 # The simulator's stdin stays open (tail) so commands typed below reach it through the fifo.
-tail -f demo-state/sim.in | $BIN/coop-edge-sim --site "$SITE" --speed $SPEED \
-  --at "210m fail cold-room-2" --at "270m repair cold-room-2" --repeat 8h > demo-state/sim.log 2>&1 &
+tail -f demo-state/sim.in | $BIN/coop-edge-sim --site "$SITE" --speed $SPEED --demo-clock "$CLOCK" \
+  --at "210m fail cold-room-2" --at "270m repair cold-room-2" --repeat 6h > demo-state/sim.log 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do port_open 1502 && port_open 1883 && break; sleep 0.1; done
 if ! port_open 1502; then
@@ -55,7 +60,7 @@ pids+=($!)
 # The simulator's scheduled events and its answers to typed commands.
 tail -n +1 -f demo-state/sim.log | grep --line-buffered -E '^(at |ok|error)' | sed -u 's/^/simulator: /' &
 $BIN/coop-edge check-config "$SITE" || exit 1
-$BIN/coop-edge run --config "$SITE" --time-scale $SPEED 2> demo-state/agent.log &
+$BIN/coop-edge run --config "$SITE" --time-scale $SPEED --demo-clock "$CLOCK" 2> demo-state/agent.log &
 pids+=($!)
 agent=$!
 echo "demo running (agent log: demo-state/agent.log). Cold room 2's compressor fails in about 2 minutes."

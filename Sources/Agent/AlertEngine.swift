@@ -129,7 +129,9 @@ public struct AlertEngine: Sendable {
     /// Feeds one poll through every detector and rule of its device; returns the events it caused.
     /// Event times are on the steady clock; publish them with the sample's wall time.
     public mutating func process(_ sample: DeviceSample) -> [AlertEvent] {
-        if anchor == nil { anchor = (sample.time, sample.monotonic) }
+        if anchor == nil {
+            anchor = (site.clockOrigin?.simulated(atWall: sample.time, speed: timeScale) ?? sample.time, sample.monotonic)
+        }
         let time = steadyTime(sample)
         // Defrost status first: the room's temperature in the same poll is then judged knowing it.
         if let statuses = defrostListeners[sample.device] {

@@ -75,6 +75,7 @@ struct ReloadPlan {
         site.broker = running.broker
         site.storage = running.storage
         site.timeScale = running.timeScale
+        site.clockOrigin = running.clockOrigin
         let old = Dictionary(running.devices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let new = Dictionary(site.devices.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         added = site.devices.map(\.name).filter { old[$0] == nil }

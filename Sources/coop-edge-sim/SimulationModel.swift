@@ -30,9 +30,12 @@ final class SimulationModel: @unchecked Sendable {
     private let hold: Bool
     private let speed: Double
     private let start = Date().timeIntervalSince1970
+    /// Where the simulated clock stands (`--demo-clock`); nil: it starts at the wall time of the start.
+    private let origin: ClockOrigin
     private var rng: SplitMix
 
-    init(devices configs: [DeviceConfig], seed: UInt64, hold: Bool, speed: Double) {
+    init(devices configs: [DeviceConfig], seed: UInt64, hold: Bool, speed: Double, origin: ClockOrigin? = nil) {
+        self.origin = origin ?? ClockOrigin(wall: start, simulated: start)
         self.hold = hold
         self.speed = max(0.001, speed)
         rng = SplitMix(seed: seed)
@@ -86,8 +89,8 @@ final class SimulationModel: @unchecked Sendable {
             let phase = t.truncatingRemainder(dividingBy: 1200) / 1200
             let cycling = (phase < 0.7 ? phase / 0.7 : (1 - phase) / 0.3) * 2 - 1
             // A room whose site file declares its defrost cycle defrosts exactly then, on the simulated
-            // clock (start + elapsed × speed), as the agent running on the same clock expects it.
-            let warmth = device.config.defrost.flatMap { Self.declaredDefrostWarmth($0, at: start + t) }
+            // clock (the origin + elapsed × speed), as the agent running on the same clock expects it.
+            let warmth = device.config.defrost.flatMap { Self.declaredDefrostWarmth($0, at: origin.simulated(atWall: now, speed: speed)) }
                 ?? Self.defrostWarmth(t + Double(device.config.slave) * 5400)
             return ch.base + cycling + warmth + noise
         case "temperature": return ch.base + 3 * sin(2 * .pi * t / 86_400) + noise

@@ -37,10 +37,15 @@ struct SimulatorCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run a command at a simulated time, e.g. \"210m fail cold-room-2\" (repeatable).", valueName: "TIME COMMAND"))
     var at: [String] = []
     @Option(help: "Repeat the --at schedule with this simulated period, e.g. 8h.") var `repeat`: String?
+    @Option(help: ArgumentHelp("The simulated clock reads SIMULATED when the wall clock reads WALL (Unix seconds); give the agent the same with `run --demo-clock`, so both put declared defrosts at the same moments.", valueName: "SIMULATED@WALL"))
+    var demoClock: String?
     @Option(help: "Serve only this bus.") var bus: String?
     @Option(help: "Listen on this port instead of the one in the site file (one bus only).") var port: Int?
 
     func validate() throws {
+        if let demoClock, ClockOrigin(demoClock) == nil {
+            throw ValidationError("--demo-clock '\(demoClock)': give SIMULATED@WALL, two Unix times in seconds")
+        }
         for entry in at {
             let parts = entry.split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2, ConfigLoader.duration(parts[0]) != nil else {
@@ -68,7 +73,7 @@ struct SimulatorCommand: ParsableCommand {
         }
         guard case .tcp(let host, let sitePort) = served.transport else { throw ExitCode(1) }
         let devices = site.devices(on: served.name)
-        let model = SimulationModel(devices: devices, seed: seed, hold: hold, speed: speed)
+        let model = SimulationModel(devices: devices, seed: seed, hold: hold, speed: speed, origin: demoClock.flatMap(ClockOrigin.init))
         let server: ModbusTCPServer
         do {
             server = try ModbusTCPServer(host: host, port: port ?? sitePort, model: model)

@@ -13,15 +13,20 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
     @Option(help: .hidden) var timeScale: Double = 1  // demos: detectors and rules on a simulator's --speed clock
+    @Option(help: .hidden) var demoClock: String?  // demos: SIMULATED@WALL, the simulator's --demo-clock
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown log level '\(logLevel)'") }
         guard timeScale >= 1, timeScale <= 3600 else { throw ValidationError("--time-scale must be between 1 and 3600") }
+        if let demoClock, ClockOrigin(demoClock) == nil {
+            throw ValidationError("--demo-clock '\(demoClock)': give SIMULATED@WALL, two Unix times in seconds")
+        }
     }
 
     func run() async throws {
         var site = try site.loadSite()
         site.timeScale = timeScale
+        site.clockOrigin = demoClock.flatMap(ClockOrigin.init)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var h = StreamLogHandler.standardError(label: label)
@@ -34,10 +39,11 @@ struct Run: AsyncParsableCommand {
         }
         do {
             // SIGHUP (`systemctl reload coop-edge`) reads the same file again.
-            let (path, profiles, timeScale) = (self.site.config, self.site.profiles, self.timeScale)
+            let (path, profiles, timeScale, origin) = (self.site.config, self.site.profiles, self.timeScale, site.clockOrigin)
             try await CoopEdgeAgent.run(site: site, logger: logger, reload: {
                 var site = try ConfigLoader.loadSite(path: path, profilesDirectory: profiles)
                 site.timeScale = timeScale
+                site.clockOrigin = origin
                 return site
             })
         } catch {

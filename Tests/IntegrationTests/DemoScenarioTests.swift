@@ -20,17 +20,36 @@ struct DemoScenarioTests {
         site = "profiles_dir: \(Binaries.profiles)\n" + site
         let sitePath = try dir.write("demo.yaml", site)
 
-        // As scripts/demo.sh: fail at 3 h 30 min simulated, repair an hour later.
+        // As scripts/demo.sh: the simulated clock starts at 23:00 UTC, 1 h before the first declared
+        // defrost; the compressor fails at 3 h 30 min simulated (between two defrosts, whatever the
+        // time of day the test runs), and is repaired an hour later.
+        let wall = Int(Date().timeIntervalSince1970)
+        let clock = "\(wall / 86_400 * 86_400 - 3600)@\(wall)"
         let sim = try TestProcess(try Binaries.path("coop-edge-sim"),
-                                  ["--site", sitePath, "--speed", "120", "--at", "210m fail cold-room-2", "--at", "270m repair cold-room-2"],
+                                  ["--site", sitePath, "--speed", "120", "--demo-clock", clock,
+                                   "--at", "210m fail cold-room-2", "--at", "270m repair cold-room-2"],
                                   name: "sim")
         try await sim.waitForLine(timeout: .seconds(10), "listening") { $0.hasPrefix("listening") }
         let sub = try await Subscriber.connected(to: broker)
-        let agent = try TestProcess(try Binaries.path("coop-edge"), ["run", "--config", sitePath, "--time-scale", "120"], name: "agent")
+        let agent = try TestProcess(try Binaries.path("coop-edge"), ["run", "--config", sitePath, "--time-scale", "120", "--demo-clock", clock], name: "agent")
 
         try await sim.waitForLine(timeout: .seconds(150), "the scheduled failure") { $0.contains("fail cold-room-2 -> ok") }
-        let raise = try await waitUntil(timeout: .seconds(60), "the compressor alert") {
-            alerts(sub).first { $0["device"] as? String == "cold-room-2" && $0["kind"] as? String == "rate" && $0["phase"] as? String == "raise" }
+        let raise: [String: Any]
+        do {
+            raise = try await waitUntil(timeout: .seconds(60), "the compressor alert") {
+                alerts(sub).first { $0["device"] as? String == "cold-room-2" && $0["kind"] as? String == "rate" && $0["phase"] as? String == "raise" }
+            }
+        } catch {
+            // What the agent saw and said, so a failure here can be read from the CI log.
+            let room = sub.states(device: "cold-room-2").compactMap { s -> String? in
+                guard let t = s["time"] as? Double,
+                      let v = ((s["readings"] as? [String: Any])?["temperature"] as? [String: Any])?["value"] as? Double else { return nil }
+                return "\(Int(t)):\(v)"
+            }
+            print("cold-room-2 readings (last 60): \(room.suffix(60))")
+            print("alerts: \(alerts(sub).map { "\($0["device"] ?? "") \($0["kind"] ?? "") \($0["phase"] ?? ""): \($0["message"] ?? "")" })")
+            print("agent log (last 40 lines):\n" + agent.output.suffix(40).joined(separator: "\n"))
+            throw error
         }
         let message = raise["message"] as? String ?? ""
         #expect(message.contains("cold-room-2.temperature is warming"), "\(message)")

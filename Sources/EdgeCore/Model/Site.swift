@@ -13,6 +13,10 @@ public struct Site: Sendable {
     /// Demos only: detectors and farmer rules see time run this many times faster than the wall clock,
     /// as a simulator run with `--speed` does (`coop-edge run --time-scale`; never from the site file).
     public var timeScale: Double = 1
+    /// Demos only: where the simulated clock stands at a given wall time, shared with the simulator
+    /// (`--demo-clock`), so both agree on where the declared defrosts fall. Nil: the simulated clock
+    /// starts at the wall time of the first reading.
+    public var clockOrigin: ClockOrigin?
 
     public init(coop: String, site: String, topicPrefix: String? = nil, broker: BrokerConfig,
                 storage: StorageConfig, buses: [BusConfig], devices: [DeviceConfig], alerts: [AlertRuleConfig] = [],
