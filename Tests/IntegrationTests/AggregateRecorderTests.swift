@@ -31,7 +31,8 @@ struct AggregateRecorderTests {
     /// Runs a recorder over `samples` until all of them are committed, then stops it.
     static func record(_ site: Site, _ outbox: Outbox, _ samples: [DeviceSample]) async throws {
         let queue = SampleQueue()
-        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: Logger(label: "aggregate-test"), onCommit: {})
+        let log = CapturedLog()
+        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: log.logger(label: "aggregate-test"), onCommit: {})
         let task = Task { try await recorder.run() }
         for s in samples { queue.push(s) }
         queue.finish()
@@ -40,9 +41,9 @@ struct AggregateRecorderTests {
             let pending = try await outbox.pendingReadings(after: 0, limit: 1000)
             return pending.polls.count >= samples.count ? true : nil
         }
-        // Give its end-of-stream saves a moment before cancelling the wait for shutdown (without it
-        // the test timed out under CI load: kept as it was, see the closing note).
-        try await Task.sleep(for: .milliseconds(200))
+        // Then it saves its state and says so, its last act before it waits for a shutdown: cancel
+        // only then (a cancel during the end-of-stream saves timed out under CI load).
+        try await waitUntil(timeout: .seconds(10), "the recorder drained") { log.contains("recorder drained") ? true : nil }
         task.cancel()
         try? await task.value
     }
