@@ -57,9 +57,16 @@ public actor ModbusConnection {
             guard let ctx else {
                 throw ModbusError(.invalidRequest, "bus \(config.name): cannot create a Modbus context: \(Self.errnoText(errno))")
             }
-            // Late replies must never be read as the answer to the next request (FIELD-NOTES.md).
-            modbus_set_error_recovery(ctx, modbus_error_recovery_mode(
-                rawValue: MODBUS_ERROR_RECOVERY_LINK.rawValue | MODBUS_ERROR_RECOVERY_PROTOCOL.rawValue))
+            if case .tcp = config.transport {
+                // Late replies must never be read as the answer to the next request (FIELD-NOTES.md).
+                modbus_set_error_recovery(ctx, modbus_error_recovery_mode(
+                    rawValue: MODBUS_ERROR_RECOVERY_LINK.rawValue | MODBUS_ERROR_RECOVERY_PROTOCOL.rawValue))
+            } else {
+                // RTU: `RTULine` reads every reply itself and libmodbus only sends. Its link recovery
+                // must stay off: when a send fails (EIO from a USB adapter that was pulled) it sleeps
+                // and retries in a loop that never ends, and the bus thread with it.
+                modbus_set_error_recovery(ctx, MODBUS_ERROR_RECOVERY_NONE)
+            }
             modbus_set_response_timeout(ctx, UInt32(config.responseTimeoutMS / 1000), UInt32(config.responseTimeoutMS % 1000) * 1000)
             modbus_set_byte_timeout(ctx, UInt32(config.byteTimeoutMS / 1000), UInt32(config.byteTimeoutMS % 1000) * 1000)
         }

@@ -203,7 +203,9 @@ struct OutboxTests {
     func compactPollsRoundTrip() async throws {
         let dir = try TempDir()
         let outbox = try await Outbox.open(StorageConfig(path: dir.path + "/o.sqlite"))
-        let samples = [sample("cold-room-1", 1.8e9 + 0.123), sample("cold-room-2", 2.1e9 + 0.5), sample("cold-room-1", 1.8e9 + 1.0)]
+        var offline = sample("cold-room-1", 1.8e9 + 1.0)
+        offline.offline = true  // kept with the poll: published as "offline": true
+        let samples = [sample("cold-room-1", 1.8e9 + 0.123), sample("cold-room-2", 2.1e9 + 0.5), offline]
         let render: PollRenderer = { s, seq in ("t/\(s.device)", StatePayload.encode(s, seq: seq, site: "farm-1")) }
         let ids = try await outbox.append([message(.alerts, 1)], polls: samples.enumerated().map { PollRecord(sample: $1, seq: UInt64(40 + $0)) })
         let pending = try await outbox.pending(lane: .readings, after: 0, limit: 10, render: render)
@@ -213,6 +215,8 @@ struct OutboxTests {
             #expect(m.payload == StatePayload.encode(samples[i], seq: UInt64(40 + i), site: "farm-1"), "\(String(decoding: m.payload, as: UTF8.self))")
             #expect(m.created == samples[i].time)
         }
+        #expect(String(decoding: pending[2].payload, as: UTF8.self).contains("\"offline\":true"))
+        #expect(!String(decoding: pending[0].payload, as: UTF8.self).contains("offline"))
         // Acknowledged: no longer pending at once, deleted (and counted) with the next commit.
         try await outbox.acknowledge([ids[1], ids[2]])
         #expect(try await outbox.pending(lane: .readings, after: 0, limit: 10, render: render).map(\.id) == [ids[3]])

@@ -46,6 +46,9 @@ public struct DeviceSample: Sendable, Equatable {
     public var readings: [Reading]
     /// How long the poll took on the bus, in milliseconds.
     public var durationMS: Double
+    /// The device has not answered several polls in a row (`BusHealth`): it is asked less often until
+    /// it answers again. Published as `"offline": true` in the poll's state message.
+    public var offline: Bool = false
 
     public init(device: String, time: Double, monotonic: Double, clockSynced: Bool = true,
                 readings: [Reading], durationMS: Double = 0) {
