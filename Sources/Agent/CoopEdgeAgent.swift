@@ -36,12 +36,13 @@ public enum CoopEdgeAgent {
                                              "commit_delay": "\(site.storage.commitDelay) s"])
         let options = try mqttOptions(for: site)
         let sharing = SharingTable(site: site)
-        let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger, sharing: sharing)
+        let health = HealthBoard(site: site, started: Date().timeIntervalSince1970)
+        let publisher = Publisher(site: site, outbox: outbox, options: options, logger: logger, sharing: sharing, health: health)
         let queue = SampleQueue()
         let liveness = Liveness()
         let updates = SiteUpdates()
         let polling = PollingService(site: site, queue: queue, logger: logger, liveness: liveness, updates: updates)
-        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, updates: updates, sharing: sharing,
+        let recorder = Recorder(site: site, outbox: outbox, queue: queue, logger: logger, updates: updates, sharing: sharing, health: health,
                                 onCommit: { publisher.notify() })
         logger.info("starting", metadata: ["site": "\(site.coop)/\(site.site)", "buses": "\(site.buses.count)", "devices": "\(site.devices.count)"])
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [

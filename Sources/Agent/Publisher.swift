@@ -83,6 +83,12 @@ public actor Publisher: Service {
     private let sharingTable: SharingTable
     /// The version of `sharingTable` last announced on `…/sharing` (nil: not since the last connect).
     private var announcedSharing: Int?
+    private let health: HealthBoard?
+    /// When `…/health` was last published (nil: at the next tick, e.g. after a connect).
+    private var lastHealth: ContinuousClock.Instant?
+    /// The key under which the last health message is kept in the outbox, for `coop-edge status`.
+    public static let healthKey = "health"
+    public static let healthEvery: Duration = .seconds(60)
     /// An alert is among `acked`: its row is deleted at once rather than with the next commit, so a
     /// kill cannot make the broker see an alert twice (readings may come twice; the key drops them).
     private var ackedAlert = false
@@ -94,7 +100,8 @@ public actor Publisher: Service {
     private var ackedTotal = 0
     private var exhausted = false
 
-    public init(site: Site, outbox: Outbox, options: MQTTOptions, logger: Logger, sharing: SharingTable? = nil) {
+    public init(site: Site, outbox: Outbox, options: MQTTOptions, logger: Logger, sharing: SharingTable? = nil, health: HealthBoard? = nil) {
+        self.health = health
         self.site = site
         self.outbox = outbox
         self.logger = logger
@@ -163,6 +170,8 @@ public actor Publisher: Service {
             logger.info("connected to broker", metadata: ["broker": "\(site.broker.host):\(site.broker.port)", "mqtt": "\(site.broker.protocolVersion.rawValue)"])
             _ = try? await client.publish(topic: site.statusTopic, payload: Array("online".utf8), qos: 1, retain: true)
             announcedSharing = nil
+            // Health 5 s after a connect: the devices have been polled by then.
+            lastHealth = ContinuousClock.now - Self.healthEvery + .seconds(5)
             await announceSharing()
             await markBacklog()
         case .mqtt(.connectFailed(_, let reason)):
@@ -191,6 +200,7 @@ public actor Publisher: Service {
             _ = takeAcknowledged()
         case .tick:
             await announceSharing()
+            await reportHealth()
             rewindStale()
             resumeRefusedLanes()
             await saveRefusals()
@@ -202,6 +212,24 @@ public actor Publisher: Service {
         let done = acked.count + keptOnFarm.count
         if done >= 64 || (done > 0 && (inflight.isEmpty || isTick(signal))) { await flushAcks() }
         await fillWindow()
+    }
+
+    /// Each device's health, the backlog and the agent's version and uptime: retained on `…/health`
+    /// once a minute and right after each connect, and kept in the outbox for `coop-edge status`
+    /// (one small write a minute, broker or not).
+    private func reportHealth() async {
+        guard let health else { return }
+        if let last = lastHealth, last.duration(to: .now) < Self.healthEvery { return }
+        lastHealth = .now
+        guard let stats = try? await outbox.stats() else { return }
+        let payload = health.payload(now: Date().timeIntervalSince1970, version: BuildInfo.version, build: BuildInfo.build,
+                                     connected: connected,
+                                     backlog: (stats.pendingReadings, stats.pendingAlerts, stats.oldestPending),
+                                     delivered: stats.delivered, dropped: stats.dropped, refused: stats.refusedTotal)
+        try? await outbox.saveState(Self.healthKey, payload)
+        if connected {
+            _ = try? await client.publish(topic: site.healthTopic, payload: payload, qos: 1, retain: true)
+        }
     }
 
     /// The farm's choice of what leaves it, retained on `…/sharing` for the co-op (the status payload

@@ -30,14 +30,17 @@ public struct Recorder: Service {
     private let logger: Logger
     private let updates: SiteUpdates?
     private let sharing: SharingTable?
+    private let health: HealthBoard?
 
     /// With `updates`, a reloaded site replaces the alert engine when the recorder next wakes; the
     /// new engine takes over the state of every unchanged channel (`AlertEngine.takeOver`).
     /// Numbering, the outbox and the commit settings stay those of the running site.
     /// With `sharing`, a reloaded site's policies go there before any poll of it is committed.
+    /// With `health`, every poll is recorded there (each device's health, for `…/health`).
     public init(site: Site, outbox: Outbox, queue: SampleQueue, logger: Logger, updates: SiteUpdates? = nil,
-                sharing: SharingTable? = nil, onCommit: @escaping @Sendable () -> Void) {
+                sharing: SharingTable? = nil, health: HealthBoard? = nil, onCommit: @escaping @Sendable () -> Void) {
         self.sharing = sharing
+        self.health = health
         self.site = site
         self.outbox = outbox
         self.queue = queue
@@ -92,6 +95,7 @@ public struct Recorder: Service {
             guard !fresh.isEmpty else { return }
             if waitingSince == nil { waitingSince = oldest ?? .now }
             for sample in fresh {
+                health?.record(sample)
                 let seq = (sequences[sample.device] ?? floor) + 1
                 sequences[sample.device] = seq
                 polls.append(PollRecord(sample: sample, seq: seq))
@@ -217,6 +221,7 @@ public struct Recorder: Service {
             // Sharing follows the file: an unchanged device keeps its window under way; a changed
             // one starts a new window (its old one is not published: its policy changed).
             sharing?.adopt(reloaded)
+            health?.adopt(reloaded)
             privateAlerts = Set(reloaded.devices.filter { !$0.sharing.alerts }.map(\.name))
             var windows: [String: AggregateWindow] = [:]
             for d in reloaded.devices where !d.aggregateChannels.isEmpty {

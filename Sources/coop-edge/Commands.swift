@@ -139,6 +139,7 @@ struct Status: AsyncParsableCommand {
         do {
             let outbox = try await Outbox.open(site.storage)
             let s = try await outbox.stats()
+            let health = try await outbox.loadState(Publisher.healthKey)
             await outbox.close()
             print("outbox:            \(site.storage.path) (\(s.fileBytes / 1024) KiB in use)")
             print("pending readings:  \(s.pendingReadings)")
@@ -165,6 +166,7 @@ struct Status: AsyncParsableCommand {
             } else {
                 print("numbering:         no reservation yet (\(site.storage.path).seq): the next start numbers above the clock")
             }
+            if let health { printHealth(health) }
             // Damaged outboxes the agent moved aside: their undelivered readings were not sent.
             let dir = FilePath.directory(of: site.storage.path)
             let base = FilePath.lastComponent(of: site.storage.path) + ".damaged-"
@@ -177,6 +179,47 @@ struct Status: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode(1)
         }
+    }
+}
+
+extension Status {
+    /// The agent's health record as `…/health` carries it (the fields `status` prints).
+    struct Health: Decodable {
+        struct Device: Decodable {
+            var status: String
+            var polls: Int
+            var faulty_polls: Int
+            var last_good: String?
+            var fault: String?
+        }
+        var ts: String
+        var version: String
+        var build: String
+        var uptime_s: Int
+        var broker_connected: Bool
+        var devices: [String: Device]
+    }
+
+    /// The agent's last health record (written once a minute while it runs, as on `…/health`).
+    func printHealth(_ bytes: [UInt8]) {
+        guard let h = try? JSONDecoder().decode(Health.self, from: Data(bytes)) else { return }
+        print("agent:             \(h.version) (build \(h.build)), up \(Self.duration(h.uptime_s)) at \(h.ts); broker \(h.broker_connected ? "connected" : "not connected")")
+        guard !h.devices.isEmpty else { return }
+        print("devices (at \(h.ts)):")
+        let width = max(18, h.devices.keys.map(\.count).max() ?? 0)
+        for name in h.devices.keys.sorted() {
+            guard let d = h.devices[name] else { continue }
+            var line = "  " + name + String(repeating: " ", count: width - name.count) + " " + d.status
+                + String(repeating: " ", count: max(1, 9 - d.status.count))
+            line += "\(d.polls) polls, \(d.faulty_polls) with a fault"
+            line += d.last_good.map { "; last good \($0)" } ?? "; never answered in full"
+            if let fault = d.fault { line += "; now: \(fault)" }
+            print(line)
+        }
+    }
+
+    static func duration(_ s: Int) -> String {
+        s >= 86_400 ? "\(s / 86_400) d \(s % 86_400 / 3600) h" : s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : "\(s / 60) min \(s % 60) s"
     }
 }
 

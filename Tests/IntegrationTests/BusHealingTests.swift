@@ -130,6 +130,48 @@ extension BusHealingTests {
     }
 }
 
+extension BusHealingTests {
+    @Test("…/health (retained) and coop-edge status say which device is offline, with version, uptime and backlog")
+    func healthShowsEachDevice() async throws {
+        let dir = try TempDir()
+        let broker = try await Broker(dir: dir)
+        let modbusPort = try freePort()
+        let site = try writeSite(dir, modbusPort: modbusPort, brokerPort: broker.port, poll: "200ms", responseTimeoutMS: 150)
+        let sim = try await Simulator(site: site, port: modbusPort)
+        try await sim.command("silence field-a-soil")
+        let sub = try await Subscriber(port: broker.port)
+        let agent = try agent(site)
+        let message = try await waitUntil(timeout: .seconds(20), "a health message") {
+            sub.messages.last { $0.topic == "coop/test-coop/farm-1/health" }
+        }
+        let health = try #require(try JSONSerialization.jsonObject(with: Data(message.payload.utf8)) as? [String: Any])
+        #expect(health["version"] as? String != nil && health["build"] as? String != nil)
+        #expect((health["uptime_s"] as? Int ?? -1) >= 0)
+        #expect(health["broker_connected"] as? Bool == true)
+        #expect((health["backlog"] as? [String: Any])?["readings"] is Int)
+        let devices = try #require(health["devices"] as? [String: [String: Any]])
+        #expect(devices["field-a-soil"]?["status"] as? String == "offline", "\(devices)")
+        #expect(devices["field-a-soil"]?["fault"] as? String == "timeout")
+        #expect(devices["field-a-soil"]?["last_good"] is NSNull)
+        for d in ["cold-room-1", "cold-room-2", "maize-scale"] {
+            #expect(devices[d]?["status"] as? String == "ok", "\(d): \(devices[d] ?? [:])")
+            #expect((devices[d]?["polls"] as? Int ?? 0) >= 5)
+        }
+        // A late subscriber gets it: retained.
+        let late = try await Subscriber(port: broker.port)
+        try await waitUntil(timeout: .seconds(10), "the retained health") { late.messages.contains { $0.topic == "coop/test-coop/farm-1/health" } ? true : nil }
+        #expect(agent.stop() == 0)
+
+        // The same, locally, from the outbox.
+        let (rc, out) = try await coopEdge(["status", "--config", site])
+        #expect(rc == 0)
+        #expect(out.contains("agent:") && out.contains("up "), "\(out)")
+        #expect(out.split(separator: "\n").contains { $0.contains("field-a-soil") && $0.contains("offline") && $0.contains("now: timeout") }, "\(out)")
+        #expect(out.split(separator: "\n").contains { $0.contains("cold-room-2") && $0.contains(" ok ") }, "\(out)")
+        _ = sim
+    }
+}
+
 /// The USB adapter pulled and plugged back: the serial port disappears (its pty pair is killed) and
 /// returns under the same name; the poller reopens it and the slave is read again, with no value
 /// invented in between.

@@ -41,6 +41,8 @@ public struct Site: Sendable {
     public func aggregateTopic(device: String) -> String { "\(topicPrefix)/\(device)/aggregate" }
     /// Retained: what each device and channel shares (the farm's choice, for the co-op to see).
     public var sharingTopic: String { "\(topicPrefix)/sharing" }
+    /// Retained, refreshed every minute: version, uptime, backlog and each device's health.
+    public var healthTopic: String { "\(topicPrefix)/health" }
 
     public func devices(on bus: String) -> [DeviceConfig] { devices.filter { $0.bus == bus } }
 }
