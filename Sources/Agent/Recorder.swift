@@ -86,6 +86,9 @@ public struct Recorder: Service {
         var polls: [PollRecord] = []
         var messages: [NewMessage] = []
         var waitingSince: ContinuousClock.Instant? = nil
+        // Polls taken before the clock was set, corrected once it is.
+        var restamper = ClockRestamper()
+        var corrections: [ClockRestamper.Correction] = []
         var alertsWaiting = false
         var retryAt: ContinuousClock.Instant? = nil
 
@@ -99,6 +102,7 @@ public struct Recorder: Service {
                 let seq = (sequences[sample.device] ?? floor) + 1
                 sequences[sample.device] = seq
                 polls.append(PollRecord(sample: sample, seq: seq))
+                if let due = restamper.observe(sample, seq: seq) { corrections = due }
                 if var a = aggregators[sample.device] {
                     if let closed = a.add(sample) {
                         messages.append(NewMessage(lane: .readings, topic: site.aggregateTopic(device: sample.device),
@@ -167,6 +171,28 @@ public struct Recorder: Service {
                 retryAt = ContinuousClock.now.advanced(by: max(delay, .seconds(1)))
                 return false
             }
+        }
+
+        /// The clock was just synchronised: the polls of this run taken before are corrected by the
+        /// step it took — those still waiting here in place, the stored ones in the outbox.
+        func restamp() async {
+            let due = corrections
+            corrections = []
+            var fixed = 0
+            for c in due {
+                for i in polls.indices where polls[i].sample.device == c.device && c.seqs.contains(polls[i].seq) && !polls[i].sample.clockSynced {
+                    polls[i].sample.time += c.shift
+                    polls[i].sample.clockSynced = true
+                    polls[i].sample.restamped = true
+                    fixed += 1
+                }
+                do { fixed += try await outbox.restamp(device: c.device, seqs: c.seqs, shift: c.shift) }
+                catch { logger.warning("could not correct the time of polls taken before the clock was set; they stay flagged clock_synced: false", metadata: ["device": "\(c.device)", "error": "\(error)"]) }
+            }
+            let shifts = due.map(\.shift)
+            logger.notice("clock synchronised: polls taken before it corrected by the step the clock took", metadata: [
+                "polls": "\(fixed)", "step_s": "\(Double(Int((shifts.min() ?? 0) * 10)) / 10)\(shifts.count > 1 && (shifts.max()! - shifts.min()!) > 1 ? "…\(Double(Int(shifts.max()! * 10)) / 10)" : "")",
+            ])
         }
 
         /// Commits when the oldest waiting poll has waited the commit delay, or an alert waits.
@@ -256,6 +282,7 @@ public struct Recorder: Service {
                 logger.error("readings dropped: the outbox could not keep up", metadata: ["dropped": "\(dropped)"])
             }
             take(fresh, oldest: oldest)
+            if !corrections.isEmpty { await restamp() }
             await commitIfDue()
             await upkeep()
             return lookAgain()

@@ -747,6 +747,53 @@ public actor Outbox {
         }
     }
 
+    /// Corrects the time of stored polls of `device` numbered `seqs` that were taken before the clock
+    /// was synchronised: `shift` seconds added, flagged synchronised and re-stamped. Polls already
+    /// delivered are gone from here and stay as they were published (`clock_synced: false`).
+    /// Returns how many were corrected. Batches of 5,000 rows per transaction.
+    public func restamp(device: String, seqs: ClosedRange<UInt64>, shift: Double) throws(OutboxError) -> Int {
+        let db = try connection()
+        var shapes: [Int64] = []
+        let s = try db.statement("SELECT id FROM shapes WHERE device = ?1")
+        s.bind(1, device)
+        while try s.step() { shapes.append(s.int(0)) }
+        s.reset()
+        var total = 0
+        for shape in shapes {
+            var after: Int64 = Int64.min
+            while true {
+                let select = try db.statement("SELECT id, time, data FROM polls WHERE shape = ?1 AND seq BETWEEN ?2 AND ?3 AND id > ?4 ORDER BY id LIMIT 5000")
+                select.bind(1, shape)
+                select.bind(2, Int64(bitPattern: seqs.lowerBound))
+                select.bind(3, Int64(bitPattern: seqs.upperBound))
+                select.bind(4, after)
+                var rows: [(id: Int64, time: Double, data: [UInt8])] = []
+                while try select.step() { rows.append((select.int(0), select.double(1), select.blob(2))) }
+                select.reset()
+                guard let last = rows.last else { break }
+                after = last.id
+                try db.exec("BEGIN IMMEDIATE")
+                do throws(OutboxError) {
+                    let update = try db.statement("UPDATE polls SET time = ?1, data = ?2 WHERE id = ?3")
+                    for var row in rows where !row.data.isEmpty && row.data[0] & 1 == 0 {
+                        row.data[0] |= 1 | 4
+                        update.bind(1, row.time + shift)
+                        update.bind(2, row.data)
+                        update.bind(3, row.id)
+                        try update.step()
+                        update.reset()
+                        total += 1
+                    }
+                    try db.exec("COMMIT")
+                } catch {
+                    try? db.exec("ROLLBACK")
+                    throw error
+                }
+            }
+        }
+        return total
+    }
+
     /// Adds refused PUBACKs to the per-reason counters (`refused_0x87`, …) and stamps the last one,
     /// in one small transaction. The publisher calls it at most once a tick, only while refusals come.
     public func countRefusals(_ counts: [Int32: Int], at time: Double) throws(OutboxError) {

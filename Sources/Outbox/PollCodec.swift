@@ -19,7 +19,7 @@ public typealias PollRenderer = @Sendable (_ sample: DeviceSample, _ seq: UInt64
 ///
 /// What does not change from poll to poll (the device, its channels' names and units) is stored once
 /// in `shapes`; a row holds the shape's id, `seq`, `time` and a blob of
-/// `flags(1: bit 0 clock synced, bit 1 offline) { tag(1) [value: f64 LE (8)] [fault: len(varint) utf8] }*` — 9 bytes per good reading,
+/// `flags(1: bit 0 clock synced, bit 1 offline, bit 2 re-stamped) { tag(1) [value: f64 LE (8)] [fault: len(varint) utf8] }*` — 9 bytes per good reading,
 /// where the JSON payload spends about 60. The value is kept bit for bit, so the payload published
 /// later is the one that would have been built at poll time.
 enum PollCodec {
@@ -60,7 +60,7 @@ enum PollCodec {
     static func encodeValues(_ sample: DeviceSample) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1 + 9 * sample.readings.count)
-        out.append((sample.clockSynced ? 1 : 0) | (sample.offline ? 2 : 0))
+        out.append((sample.clockSynced ? 1 : 0) | (sample.offline ? 2 : 0) | (sample.restamped ? 4 : 0))
         for r in sample.readings {
             let q = UInt8(qualities.firstIndex(of: r.quality) ?? 0)
             out.append(q | (r.value != nil ? 0x10 : 0) | (r.fault != nil ? 0x20 : 0))
@@ -95,6 +95,7 @@ enum PollCodec {
         }
         var sample = DeviceSample(device: shape.device, time: time, monotonic: 0, clockSynced: flags & 1 != 0, readings: readings)
         sample.offline = flags & 2 != 0
+        sample.restamped = flags & 4 != 0
         return sample
     }
 

@@ -49,6 +49,9 @@ public struct DeviceSample: Sendable, Equatable {
     /// The device has not answered several polls in a row (`BusHealth`): it is asked less often until
     /// it answers again. Published as `"offline": true` in the poll's state message.
     public var offline: Bool = false
+    /// Polled before the board's clock was synchronised, and its time corrected afterwards by the
+    /// step the clock took (`ClockRestamper`). Published as `"restamped": true`.
+    public var restamped: Bool = false
 
     public init(device: String, time: Double, monotonic: Double, clockSynced: Bool = true,
                 readings: [Reading], durationMS: Double = 0) {

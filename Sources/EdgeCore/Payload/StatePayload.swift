@@ -51,6 +51,7 @@ public enum StatePayload {
         w.string("ts", Timestamp.iso8601(sample.time))
         w.number("time", (sample.time * 1000).rounded() / 1000)
         w.bool("clock_synced", sample.clockSynced)
+        if sample.restamped { w.bool("restamped", true) }
         if sample.offline { w.bool("offline", true) }
         w.beginObject("readings")
         for r in sample.readings {
