@@ -61,8 +61,10 @@ public final class HealthBoard: Sendable {
     /// `{"ts","version","build","uptime_s","broker_connected","backlog":{"readings","alerts","oldest"},
     ///   "delivered","dropped","refused","devices":{name:{"status","polls","faulty_polls","last_good","fault"}}}`.
     /// `status` is `ok`, `faulty` (its last poll had a fault), `offline` or `waiting` (not polled yet).
+    /// `hiding`: devices left out (those that share none of their readings: the farm keeps even
+    /// their health to itself).
     public func payload(now: Double, version: String, build: String, connected: Bool, backlog: (readings: Int, alerts: Int, oldest: Double?),
-                        delivered: Int64, dropped: Int64, refused: Int64) -> [UInt8] {
+                        delivered: Int64, dropped: Int64, refused: Int64, hiding: Set<String> = []) -> [UInt8] {
         var w = JSONWriter(reserve: 512)
         w.beginObject()
         w.string("ts", Timestamp.iso8601(now))
@@ -79,7 +81,7 @@ public final class HealthBoard: Sendable {
         w.int("dropped", dropped)
         w.int("refused", refused)
         w.beginObject("devices")
-        for (name, d) in devices {
+        for (name, d) in devices where !hiding.contains(name) {
             w.beginObject(name)
             w.string("status", Self.status(d))
             w.int("polls", d.polls)

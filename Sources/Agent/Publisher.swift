@@ -222,13 +222,18 @@ public actor Publisher: Service {
         if let last = lastHealth, last.duration(to: .now) < Self.healthEvery { return }
         lastHealth = .now
         guard let stats = try? await outbox.stats() else { return }
-        let payload = health.payload(now: Date().timeIntervalSince1970, version: BuildInfo.version, build: BuildInfo.build,
-                                     connected: connected,
-                                     backlog: (stats.pendingReadings, stats.pendingAlerts, stats.oldestPending),
-                                     delivered: stats.delivered, dropped: stats.dropped, refused: stats.refusedTotal)
-        try? await outbox.saveState(Self.healthKey, payload)
+        let now = Date().timeIntervalSince1970
+        func payload(hiding: Set<String>) -> [UInt8] {
+            health.payload(now: now, version: BuildInfo.version, build: BuildInfo.build, connected: connected,
+                           backlog: (stats.pendingReadings, stats.pendingAlerts, stats.oldestPending),
+                           delivered: stats.delivered, dropped: stats.dropped, refused: stats.refusedTotal, hiding: hiding)
+        }
+        // Locally every device; to the co-op only those that share something of their readings.
+        try? await outbox.saveState(Self.healthKey, payload(hiding: []))
         if connected {
-            _ = try? await client.publish(topic: site.healthTopic, payload: payload, qos: 1, retain: true)
+            let policies = sharingTable.current.policies
+            let hidden = Set(policies.filter { $0.value.defaultMode == .none && $0.value.channels.values.allSatisfy { $0 == .none } }.keys)
+            _ = try? await client.publish(topic: site.healthTopic, payload: payload(hiding: hidden), qos: 1, retain: true)
         }
     }
 

@@ -2,6 +2,11 @@
 #define COOPEDGE_CPLATFORM_SHIM_H
 #include <sys/timex.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <errno.h>
+#include <stdio.h>
 
 // 1 when the kernel says the clock is synchronised (NTP has set it), 0 when not, -1 on error.
 // adjtimex with modes 0 only reads; any user may call it. Glibc's Swift module does not export
@@ -26,4 +31,21 @@ static inline const char *CPlatform_build_id(void) {
 static inline void CPlatform_name_this_thread(const char *name) {
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }
+// Opens a new pseudo-terminal pair (as posix_openpt + grantpt + unlockpt, which Glibc's Swift module
+// does not export without _XOPEN_SOURCE): returns the master's descriptor and writes the serial
+// end's path ("/dev/pts/N") into `name`, or -1 with errno set.
+static inline int CPlatform_open_pty(char *name, size_t length) {
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+    if (master < 0) return -1;
+    int unlock = 0, number = 0;
+    if (ioctl(master, TIOCSPTLCK, &unlock) != 0 || ioctl(master, TIOCGPTN, &number) != 0) {
+        int e = errno;
+        close(master);
+        errno = e;
+        return -1;
+    }
+    snprintf(name, length, "/dev/pts/%d", number);
+    return master;
+}
+
 #endif

@@ -39,6 +39,8 @@ struct SimulatorCommand: ParsableCommand {
     @Option(help: "Repeat the --at schedule with this simulated period, e.g. 8h.") var `repeat`: String?
     @Option(help: ArgumentHelp("The simulated clock reads SIMULATED when the wall clock reads WALL (Unix seconds); give the agent the same with `run --demo-clock`, so both put declared defrosts at the same moments.", valueName: "SIMULATED@WALL"))
     var demoClock: String?
+    @Option(help: ArgumentHelp("Serve the site's RS-485 (RTU) bus on a new pseudo-terminal linked at PATH (point the bus's rtu.device at it). Its slaves answer only a master set to the bus's baud rate, parity and stop bits.", valueName: "PATH"))
+    var rtu: String?
     @Option(help: "Serve only this bus.") var bus: String?
     @Option(help: "Listen on this port instead of the one in the site file (one bus only).") var port: Int?
 
@@ -67,6 +69,9 @@ struct SimulatorCommand: ParsableCommand {
             throw ExitCode(1)
         }
         let buses = site.buses.filter { bus == nil || $0.name == bus }
+        if let rtu {
+            serveRTU(site: site, buses: buses, link: rtu)
+        }
         guard let served = buses.first(where: { if case .tcp = $0.transport { return true }; return false }) else {
             Console.error("coop-edge-sim: the site has no TCP bus to serve\(bus.map { " named \($0)" } ?? "")\n")
             throw ExitCode(1)
@@ -93,6 +98,29 @@ struct SimulatorCommand: ParsableCommand {
         if !schedule.isEmpty {
             ControlReader.schedule(model: model, commands: schedule, every: `repeat`.flatMap(ConfigLoader.duration), speed: speed)
         }
+        server.serve()
+    }
+
+    /// `--rtu PATH`: the site's RTU bus on a pty.
+    func serveRTU(site: Site, buses: [BusConfig], link: String) -> Never {
+        guard let served = buses.first(where: { if case .rtu = $0.transport { return true }; return false }),
+              case .rtu(_, let serial, _) = served.transport else {
+            Console.error("coop-edge-sim: the site has no RTU bus to serve\(bus.map { " named \($0)" } ?? "")\n")
+            Glibc.exit(1)
+        }
+        let devices = site.devices(on: served.name)
+        let model = SimulationModel(devices: devices, seed: seed, hold: hold, speed: speed, origin: demoClock.flatMap(ClockOrigin.init))
+        let server: ModbusRTUServer
+        do {
+            server = try ModbusRTUServer(link: link, serial: serial, model: model)
+        } catch {
+            Console.error("coop-edge-sim: \(error)\n")
+            Glibc.exit(1)
+        }
+        print("listening bus=\(served.name) rtu \(link) -> \(server.path) \(serial.baud) \(serial.dataBits)\(serial.parity.rawValue)\(serial.stopBits) devices=\(devices.map { "\($0.name)@\($0.slave)" }.joined(separator: ","))")
+        print("values \(model.valuesJSON())")
+        fflush(nil)
+        ControlReader.start(model: model)
         server.serve()
     }
 }

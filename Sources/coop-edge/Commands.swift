@@ -97,39 +97,6 @@ extension CheckConfig {
     }
 }
 
-struct Read: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Poll one device once and print its decoded readings (for commissioning).")
-    @OptionGroup var site: SiteOptions
-    @Argument(help: "The device's name in the site file.") var device: String
-    @Flag(help: "Print JSON, as the agent would publish it.") var json = false
-
-    func run() async throws {
-        let site = try site.loadSite()
-        guard let device = site.devices.first(where: { $0.name == device }),
-              let bus = site.buses.first(where: { $0.name == device.bus }) else {
-            printError("no device '\(self.device)' in \(self.site.config); devices: \(site.devices.map(\.name).joined(separator: ", "))")
-            throw ExitCode(1)
-        }
-        let connection = ModbusConnection(config: bus)
-        do {
-            try await connection.connect()
-        } catch {
-            printError("\(error.message)")  // says what to do: the dialout group, the adapter, the gateway
-            throw ExitCode(2)
-        }
-        let sample = await connection.poll(device: device, plan: ReadPlan(channels: device.channels, maxPerRead: device.profile.maxRegistersPerRead))
-        if json {
-            print(String(decoding: StatePayload.encode(sample, seq: 0, site: site.site), as: UTF8.self))
-        } else {
-            for r in sample.readings {
-                let value = r.value.map { "\($0)" } ?? "—"
-                print("\(r.channel + String(repeating: " ", count: max(0, 16 - r.channel.count))) \(value) \(r.unit)  [\(r.quality.rawValue)\(r.fault.map { ": \($0)" } ?? "")]")
-            }
-        }
-        if sample.readings.allSatisfy({ $0.quality == .commFault }) { throw ExitCode(2) }
-    }
-}
-
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show what the outbox holds: pending messages, oldest, delivered, dropped.")
     @OptionGroup var site: SiteOptions
@@ -220,54 +187,6 @@ extension Status {
 
     static func duration(_ s: Int) -> String {
         s >= 86_400 ? "\(s / 86_400) d \(s % 86_400 / 3600) h" : s >= 3600 ? "\(s / 3600) h \(s % 3600 / 60) min" : "\(s / 60) min \(s % 60) s"
-    }
-}
-
-struct Scan: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Find which slave ids answer on a bus (for commissioning a new RS-485 line or gateway).")
-    @OptionGroup var site: SiteOptions
-    @Option(help: "The bus to scan, as named in the site file.") var bus: String
-    @Option(help: "First slave id.") var from: Int = 1
-    @Option(help: "Last slave id.") var to: Int = 247
-    @Option(help: "Response timeout per id, in milliseconds.") var timeoutMs: Int = 200
-
-    func validate() throws {
-        guard (0...247).contains(from), (0...247).contains(to), from <= to else { throw ValidationError("ids run from 0 to 247, --from ≤ --to") }
-        guard (10...5000).contains(timeoutMs) else { throw ValidationError("--timeout-ms must be 10…5000") }
-    }
-
-    func run() async throws {
-        let site = try site.loadSite()
-        guard var config = site.buses.first(where: { $0.name == bus }) else {
-            printError("no bus '\(bus)' in \(self.site.config); buses: \(site.buses.map(\.name).joined(separator: ", "))")
-            throw ExitCode(1)
-        }
-        config.responseTimeoutMS = timeoutMs
-        let connection = ModbusConnection(config: config)
-        do { try await connection.connect() } catch {
-            printError(error.message)
-            throw ExitCode(2)
-        }
-        var found = 0
-        for id in from...to {
-            // Any answer means a device is there; an exception other than the gateway's own
-            // "no such target" (10, 11) is still an answer.
-            do {
-                _ = try await connection.read(slave: id, function: .holding, address: 0, count: 1)
-                print("slave \(id): answers")
-                found += 1
-            } catch where error.code == .exception && error.exception != 10 && error.exception != 11 {
-                print("slave \(id): answers (exception \(error.exception ?? 0): \(ModbusError.exceptionName(error.exception ?? 0)) for holding register 0)")
-                found += 1
-            } catch where error.code == .connection || error.code == .permission {
-                printError(error.message)
-                throw ExitCode(2)
-            } catch {
-                continue
-            }
-        }
-        print("\(found) device(s) answered on bus \(bus) (ids \(from)–\(to))")
     }
 }
 

@@ -117,6 +117,9 @@ struct SharingEndToEndTests {
         #expect(shared.payload.contains("cold-room-1"))
         try await agent.waitForLine(timeout: .seconds(10), "the private alert in the log") { $0.contains("private alert") }
 
+        // The health message names the devices that share something, not cold-room-2 (checked below).
+        let health = try await waitUntil(timeout: .seconds(15), "the health message") { sub.messages.first { $0.topic == "\(prefix)/health" } }
+        #expect(health.payload.contains("cold-room-1") && health.payload.contains("field-a-soil"), "\(health.payload)")
         // Nothing of a none channel or of cold-room-2 in any message (the sharing policy only names them).
         for m in sub.messages where m.topic != "\(prefix)/sharing" {
             #expect(!m.payload.contains("conductivity"), "\(m.topic): \(m.payload)")

@@ -1,0 +1,29 @@
+#!/usr/bin/env python3
+"""Reads registers from a Modbus RTU slave with pymodbus (an independent master, for the tests).
+
+usage: rtu_read.py PORT BAUD SLAVE FUNCTION ADDRESS COUNT     (FUNCTION: holding | input)
+Prints the register words, space-separated, or 'error: …' and exits 1.
+"""
+import sys
+
+from pymodbus.client import ModbusSerialClient
+try:
+    from pymodbus.transaction import ModbusRtuFramer
+except ImportError:  # newer pymodbus
+    from pymodbus.framer import ModbusRtuFramer
+
+port, baud, slave, function, address, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], int(sys.argv[5]), int(sys.argv[6])
+client = ModbusSerialClient(port=port, framer=ModbusRtuFramer, baudrate=baud, bytesize=8, parity="N", stopbits=1, timeout=1)
+if not client.connect():
+    print(f"error: cannot open {port}")
+    sys.exit(1)
+read = client.read_holding_registers if function == "holding" else client.read_input_registers
+try:
+    result = read(address, count, slave=slave)
+except TypeError:
+    result = read(address, count, unit=slave)
+client.close()
+if result.isError():
+    print(f"error: {result}")
+    sys.exit(1)
+print(" ".join(str(w) for w in result.registers))
