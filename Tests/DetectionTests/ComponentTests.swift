@@ -87,6 +87,63 @@ struct ComponentTests {
         #expect(s.required >= 98 * 60)
     }
 
+    /// Feeds `n` readings of a live load cell: noise 0.6 of its 1 kg display step around 500 kg, every `dt` s.
+    private func flicker(_ s: inout StuckDetector, _ rng: inout SeededRandom, n: Int, t: inout Double, dt: Double) {
+        for _ in 0..<n { _ = s.update(time: t, x: (500 + rng.normal(0.6)).rounded()); t += dt }
+    }
+
+    @Test("stuck: a coarse load cell read every 20 s, frozen for 40 minutes, alerts (not after 2 h)")
+    func stuckCoarseFast() {
+        var s = StuckDetector(settings: StuckSettings(duration: 1800))
+        var rng = SeededRandom(seed: 7)
+        var t = 0.0
+        flicker(&s, &rng, n: 2000, t: &t, dt: 20)
+        #expect(s.isCoarse)                                  // about 45 % of its consecutive readings are equal
+        var alertedAfter = Double.nan
+        let start = t
+        for _ in 0..<120 where alertedAfter.isNaN {
+            if s.update(time: t, x: 498) >= 0.8 { alertedAfter = t - start }
+            t += 20
+        }
+        #expect(alertedAfter >= 1800 && alertedAfter <= 1900, "alerted after \(alertedAfter) s")
+    }
+
+    @Test("stuck: the same coarse load cell read every 5 min may sit on one step for an hour")
+    func stuckCoarseSlow() {
+        var s = StuckDetector(settings: StuckSettings(duration: 1800))
+        var rng = SeededRandom(seed: 8)
+        var t = 0.0
+        flicker(&s, &rng, n: 2000, t: &t, dt: 300)
+        var top = 0.0
+        for _ in 0..<13 { top = max(top, s.update(time: t, x: 498)); t += 300 }   // 12 repeats: about 1 in 600
+        #expect(top < 0.8)
+        for _ in 0..<40 { top = max(top, s.update(time: t, x: 498)); t += 300 }   // 4 h: impossible for a live cell
+        #expect(top >= 0.8)
+    }
+
+    @Test("stuck: before it knows how coarse the sensor is, a run must last the coarse sensor's time")
+    func stuckWarmUp() {
+        var s = StuckDetector(settings: StuckSettings(duration: 1800))
+        var t = 0.0
+        var top = 0.0
+        for _ in 0..<20 { top = max(top, s.update(time: t, x: 480)); t += 226 }      // 75 min, 20 readings
+        #expect(top < 0.8)
+    }
+
+    @Test("stuck: a flat run while the channel alerts (a cable cut to 0 %) is not learned as normal")
+    func stuckIgnoresFaultRuns() {
+        var s = StuckDetector(settings: StuckSettings(duration: 3 * 3600))
+        var rng = SeededRandom(seed: 9)
+        var t = 0.0
+        for _ in 0..<600 { _ = s.update(time: t, x: 30 + rng.normal(0.2)); t += 60 }
+        for _ in 0..<600 { _ = s.update(time: t, x: 0, alerting: true); t += 60 }    // 10 h at exactly 0
+        for _ in 0..<600 { _ = s.update(time: t, x: 30 + rng.normal(0.2)); t += 60 }
+        #expect(s.longestNormalRun < 3600)
+        var top = 0.0
+        for _ in 0..<(4 * 60) { top = max(top, s.update(time: t, x: 29.8)); t += 60 }
+        #expect(top >= 0.8)
+    }
+
     @Test("rise projection: 0.3 °C/min from 3.5 °C is reported with rate and minutes to 8 °C")
     func projection() {
         var r = RiseProjection(settings: RiseSettings(), sampleInterval: 60)

@@ -116,8 +116,8 @@ public struct ChannelDetector: Sendable {
     @inline(__always)
     private mutating func runPipeline(time: Double, x: Double) -> Strongest {
         if coldRoom != nil { return coldRoom!.update(time: time, x: x, alerting: gate.active) }
-        if soil != nil { return soil!.update(time: time, x: x) }
-        if weight != nil { return weight!.update(time: time, x: x) }
+        if soil != nil { return soil!.update(time: time, x: x, alerting: gate.active) }
+        if weight != nil { return weight!.update(time: time, x: x, alerting: gate.active) }
         return generic!.update(time: time, x: x, alerting: gate.active)
     }
 

@@ -1,6 +1,7 @@
 /// Settings for the stuck detector: the reading has not moved by more than `tolerance` for `duration` seconds.
 /// A sensor whose readings are coarse (more than 30 % of consecutive readings equal, learned while it
-/// behaves) gets `quantizedFactor` times longer, since a coarse sensor can legitimately sit still.
+/// behaves) can legitimately sit still: its run must also be improbable for a live sensor (counted in
+/// readings, see `StuckDetector`) or last `quantizedFactor` times longer.
 public struct StuckSettings: Sendable, Codable, Hashable {
     public var duration: Double
     public var tolerance: Double

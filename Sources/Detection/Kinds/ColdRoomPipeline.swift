@@ -47,7 +47,7 @@ struct ColdRoomPipeline: Sendable {
         if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
         var flat = 0.0
         if stuck != nil {
-            flat = stuck!.update(time: time, x: x)
+            flat = stuck!.update(time: time, x: x, alerting: alerting)
             best.offer(flat, .stuck)
         }
         floor.update(time: time, x: x)

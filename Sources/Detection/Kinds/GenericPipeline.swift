@@ -79,7 +79,7 @@ struct GenericPipeline: Sendable {
             best.offer(s, .deviation)
         }
         if drift != nil { best.offer(drift!.update(time: time, x: x, level: noise.median()), .rate) }
-        if stuck != nil { best.offer(stuck!.update(time: time, x: x), .stuck) }
+        if stuck != nil { best.offer(stuck!.update(time: time, x: x, alerting: alerting), .stuck) }
         return best
     }
 

@@ -16,11 +16,12 @@ struct SoilPipeline: Sendable {
         drift = config.drift.map { DriftRate(settings: $0, config: config) }
     }
 
-    mutating func update(time: Double, x: Double) -> Strongest {
+    /// `alerting`: an episode is open (a flat run then is not learned as normal).
+    mutating func update(time: Double, x: Double, alerting: Bool) -> Strongest {
         var best = Strongest()
         noise.push(x)
         if spike != nil { best.offer(spike!.update(time: time, x: x, noise: &noise), .spike) }
-        if stuck != nil { best.offer(stuck!.update(time: time, x: x), .stuck) }
+        if stuck != nil { best.offer(stuck!.update(time: time, x: x, alerting: alerting), .stuck) }
         if level != nil { best.offer(level!.update(time: time, x: x, noise: &noise), .deviation) }
         if drift != nil { best.offer(drift!.update(time: time, x: x, level: noise.median()), .rate) }
         return best

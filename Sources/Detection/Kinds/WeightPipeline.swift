@@ -22,11 +22,12 @@ struct WeightPipeline: Sendable {
         negative = config.negativeMargin.map { NegativeWeight(margin: $0) }
     }
 
-    mutating func update(time: Double, x: Double) -> Strongest {
+    /// `alerting`: an episode is open (a flat run then is not learned as normal).
+    mutating func update(time: Double, x: Double, alerting: Bool) -> Strongest {
         var best = Strongest()
         noise.push(x)
         local.push(x)
-        if stuck != nil { best.offer(stuck!.update(time: time, x: x), .stuck) }
+        if stuck != nil { best.offer(stuck!.update(time: time, x: x, alerting: alerting), .stuck) }
         if drift != nil { best.offer(drift!.update(time: time, x: x, level: noise.median()), .rate) }
         if spike != nil && local.count >= 16 {
             // Only once the short window knows the noise (a jump before that is not a spike).
