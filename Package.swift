@@ -64,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "coop-edge-sim",
             dependencies: [
-                "EdgeCore", "Config", "CModbus", "CPlatform", "IOThread",
+                "EdgeCore", "Config", "CModbus", "CPlatform", "IOThread", "Modbus",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

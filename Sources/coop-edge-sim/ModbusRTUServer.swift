@@ -1,5 +1,6 @@
 import CPlatform
 import EdgeCore
+import Modbus
 import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
@@ -102,7 +103,7 @@ final class ModbusRTUServer {
 
     /// The reply to one request frame, or nil (not for a slave here, a bad CRC, or a silent slave).
     private func answer(_ frame: [UInt8]) -> [UInt8]? {
-        guard frame.count >= 4, Self.crc16(frame[...]) == 0 else { return nil }
+        guard frame.count >= 4, RTUFrame.crc16(frame) == 0 else { return nil }
         let slave = Int(frame[0]), function = frame[1]
         guard tables[slave] != nil else { return nil }
         let kind: RegisterFunction
@@ -138,17 +139,7 @@ final class ModbusRTUServer {
     }
 
     static func withCRC(_ pdu: [UInt8]) -> [UInt8] {
-        let crc = crc16(pdu[...])
+        let crc = RTUFrame.crc16(pdu)
         return pdu + [UInt8(crc & 0xFF), UInt8(crc >> 8)]
-    }
-
-    /// Modbus CRC-16 (polynomial 0xA001, initial 0xFFFF); 0 over a frame that carries its own.
-    static func crc16(_ bytes: ArraySlice<UInt8>) -> UInt16 {
-        var crc: UInt16 = 0xFFFF
-        for b in bytes {
-            crc ^= UInt16(b)
-            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xA001 : crc >> 1 }
-        }
-        return crc
     }
 }

@@ -108,7 +108,7 @@ struct Read: AsyncParsableCommand {
     }
 
     private func target() throws -> (DeviceConfig, BusConfig, String) {
-        if let port = line.port, let slave, let profile {
+        if line.port != nil, let slave, let profile {
             let path = profile.contains("/") ? profile : (line.profileDirectory() ?? ".") + "/" + profile + (profile.hasSuffix(".yaml") ? "" : ".yaml")
             let p: Profile
             do { p = try ConfigLoader.loadProfile(path: path) } catch {
@@ -119,7 +119,6 @@ struct Read: AsyncParsableCommand {
             if let baud { serial.baud = baud }
             if let parity, let value = SerialSettings.Parity(rawValue: parity.uppercased()) { serial.parity = value }
             if let stopBits { serial.stopBits = stopBits }
-            _ = port
             return (DeviceConfig(name: p.name, bus: "commissioning", slave: slave, profile: p, pollMS: 1000), line.bus(serial), "commissioning")
         }
         let site = try line.loadSite()

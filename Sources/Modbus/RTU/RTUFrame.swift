@@ -5,10 +5,10 @@
 /// function code, its length and its CRC. `RTULine` uses these to refuse frames that cannot belong to
 /// the request in flight; what they cannot tell apart (a late reply of the same shape from the same
 /// slave) it prevents by timing, see there.
-enum RTUFrame {
+public enum RTUFrame {
     /// CRC-16/MODBUS (reflected 0xA001, initial 0xFFFF). Sent low byte first, so a frame with a good CRC
     /// has a CRC of 0 over all its bytes, CRC included.
-    static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
+    public static func crc16(_ bytes: some Sequence<UInt8>) -> UInt16 {
         var crc: UInt16 = 0xFFFF
         for b in bytes {
             crc ^= UInt16(b)
