@@ -64,8 +64,9 @@ struct CommissioningTests {
         let (sim, served) = try await Self.simulator(site, link: link)
         let script = Binaries.repoRoot + "/Tests/IntegrationTests/Peers/rtu_read.py"
         let reader = try TestProcess("/usr/bin/python3", [script, link, "19200", "3", "input", "1", "2"], name: "pymodbus-rtu")
-        try await waitUntil(timeout: .seconds(20), "pymodbus's answer") { reader.finished ? true : nil }
-        let words = reader.output.last?.split(separator: " ").compactMap { Int($0) } ?? []
+        try await waitUntil(timeout: .seconds(30), "pymodbus's answer") { reader.finished ? true : nil }
+        // The answer line (pymodbus may log to the same output before or after it).
+        let words = reader.output.reversed().map { $0.split(separator: " ").compactMap { Int($0) } }.first { $0.count == 2 } ?? []
         #expect(words.count == 2, "\(reader.output)")
         // th-transmitter: input 1 = temperature i16 ×0.1, input 2 = humidity u16 ×0.1 (decoded here, not by our codec).
         if words.count == 2 {
